@@ -1,0 +1,132 @@
+"""Make MNIST look like digits cut from real scans, and make "not a digit" examples.
+
+Every augmented digit goes back through `to_mnist`, so the model trains on exactly the kind of
+image the page reader will hand it. The reject class (index 10) teaches the model to say
+"not a digit" for the marks that segmentation lets through: dashes, dots, commas, ruling
+remnants, background texture and several digits stuck together.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .normalize import to_mnist
+
+
+def _affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random rotation, shear, aspect change and shift on a padded canvas (nothing is cut off)."""
+    canvas = np.pad(image, 10)
+    centre = np.array(canvas.shape[::-1], np.float64) / 2
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    shear = rng.uniform(-0.35, 0.35)
+    sx, sy = np.exp(rng.uniform(-0.25, 0.25)), 1.0
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    linear = rotation @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag([sx, sy])
+    offset = centre - linear @ centre
+    matrix = np.hstack([linear, offset[:, None]])
+    return cv2.warpAffine(canvas, matrix, canvas.shape[::-1], flags=cv2.INTER_LINEAR)
+
+
+def _elastic(image: np.ndarray, rng: np.random.Generator, strength: float = 2.5) -> np.ndarray:
+    """Smooth random displacement (Simard et al. 2003), built coarse and upsampled for speed."""
+    h, w = image.shape
+    coarse = rng.normal(0, strength, (2, 4, 4)).astype(np.float32)
+    dx = cv2.resize(coarse[0], (w, h), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(coarse[1], (w, h), interpolation=cv2.INTER_CUBIC)
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image, grid_x + dx, grid_y + dy, cv2.INTER_LINEAR)
+
+
+_DISK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+_SQUARE = np.ones((2, 2), np.uint8)
+
+
+def augment_digit(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One scan-like variant of a 28x28 MNIST digit, renormalized like the page reader does."""
+    out = _affine(image, rng)
+    if rng.random() < 0.4:
+        out = _elastic(out, rng)
+    roll = rng.random()
+    if roll < 0.2:
+        out = cv2.dilate(out, _DISK if rng.random() < 0.5 else _SQUARE)
+    elif roll < 0.3:
+        thinner = cv2.erode(out, _SQUARE)
+        if thinner.sum() > 0.4 * out.sum():
+            out = thinner
+    if rng.random() < 0.3:  # binarized scans have hard edges
+        out = np.where(out > rng.integers(60, 160), 255, 0).astype(np.uint8)
+    if rng.random() < 0.15:  # a broken stroke: a thin gap cut across the ink
+        y = int(rng.integers(12, 26))
+        out[y : y + 1, :] = 0
+    result = to_mnist(out, adjust_stroke=False)
+    if rng.random() < 0.3:
+        noise = rng.normal(0, rng.uniform(5, 25), result.shape)
+        result = np.clip(result + noise * (rng.random(result.shape) < 0.3), 0, 255).astype(np.uint8)
+    return result
+
+
+def _stroke(canvas: np.ndarray, points: np.ndarray, thickness: int) -> None:
+    cv2.polylines(canvas, [points.astype(np.int32)], False, 255, thickness, cv2.LINE_AA)
+
+
+def junk_image(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
+    """One "not a digit" example, drawn on a 56x56 canvas and normalized like a crop."""
+    canvas = np.zeros((56, 56), np.uint8)
+    kind = int(rng.integers(0, 8))
+    t = int(rng.integers(2, 6))
+    if kind == 0:  # dash or underline fragment, near horizontal
+        y = rng.uniform(20, 36)
+        slope = rng.uniform(-0.25, 0.25)
+        x0, x1 = rng.uniform(2, 15), rng.uniform(35, 54)
+        _stroke(canvas, np.array([[x0, y], [x1, y + slope * (x1 - x0)]]), t)
+    elif kind == 1:  # dot or blob
+        cv2.ellipse(canvas, (28, 28), (int(rng.integers(3, 9)), int(rng.integers(3, 9))),
+                    float(rng.uniform(0, 180)), 0, 360, 255, -1)
+    elif kind == 2:  # comma
+        cv2.circle(canvas, (28, 22), int(rng.integers(3, 6)), 255, -1)
+        _stroke(canvas, np.array([[30, 24], [29, 32], [24, 38]]), t)
+    elif kind == 3:  # ruling remnants: corner, tee or cross
+        cx, cy = rng.uniform(10, 46, 2)
+        arms = rng.choice([[1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 1, 1]])
+        ends = [(55, cy), (cx, 55), (0, cy), (cx, 0)]
+        for arm, end in zip(arms, ends):
+            if arm:
+                _stroke(canvas, np.array([[cx, cy], end]), t)
+    elif kind == 4:  # background texture: speckles or hatching
+        if rng.random() < 0.5:
+            canvas[rng.random(canvas.shape) < rng.uniform(0.03, 0.12)] = 255
+        else:
+            for offset in range(-56, 56, int(rng.integers(5, 10))):
+                _stroke(canvas, np.array([[offset, 0], [offset + 56, 56]]), 1)
+    elif kind == 5:  # a few parallel lines (= sign, double rule)
+        for y in np.linspace(rng.uniform(10, 20), rng.uniform(36, 46), int(rng.integers(2, 4))):
+            _stroke(canvas, np.array([[rng.uniform(0, 10), y], [rng.uniform(44, 56), y]]), t)
+    else:  # two or three digits touching: must be split, never read as one digit
+        count = 2 if kind == 6 else 3
+        picks = digits[rng.integers(0, len(digits), count)]
+        overlap = int(rng.integers(4, 10))
+        row = picks[0]
+        for nxt in picks[1:]:
+            row = np.hstack([row[:, :-overlap], np.maximum(row[:, -overlap:], nxt[:, :overlap]), nxt[:, overlap:]])
+        return to_mnist(row)
+    return to_mnist(canvas)
+
+
+def make_batch(
+    images: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    augment: bool = True,
+    junk_fraction: float = 0.0,
+    junk_pool: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Augment a batch and mix in reject-class examples; returns (N, 28, 28, 1) float32, labels."""
+    batch = np.stack([augment_digit(img, rng) for img in images]) if augment else images.copy()
+    labels = labels.astype(np.int64)
+    junk_count = int(round(len(images) * junk_fraction))
+    if junk_count:
+        pool = images if junk_pool is None else junk_pool
+        junk = np.stack([junk_image(rng, pool) for _ in range(junk_count)])
+        batch = np.concatenate([batch, junk])
+        labels = np.concatenate([labels, np.full(junk_count, 10, np.int64)])
+    return batch[..., None].astype(np.float32), labels

@@ -1,0 +1,155 @@
+"""The `digitize` command line: parses options, calls the library, maps errors to exit codes.
+
+Exit codes: 0 all pages read; 1 some pages could not be read (see their error rows);
+2 usage error; 3 an unusable model, dataset or output location; 130 interrupted.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import DigitizeError, ExitCode
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    every page was read
+  1    some pages could not be read (each has an error row)
+  2    usage error (bad option or argument)
+  3    unusable model, dataset or output location
+  130  interrupted (Ctrl-C); rows written so far are kept
+"""
+
+
+def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a DigitizeError as one line on stderr and exit with its code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DigitizeError as exc:
+            click.echo(f"digitize: error: {exc}", err=True)
+            sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo("digitize: interrupted", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+
+    return wrapper
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digitize")
+def main() -> None:
+    """Read handwritten numbers off scanned pages and forms into CSV.
+
+    \b
+    Examples:
+      digitize run scans/ -o results.csv
+      digitize train --mnist mnist.npz --out models/
+      digitize evaluate
+    """
+
+
+@main.command()
+@click.option("--mnist", type=click.Path(dir_okay=False, path_type=Path), envvar="DIGITIZE_MNIST",
+              help="MNIST .npz file. Default: $DIGITIZE_MNIST, the Keras cache, else a download.")
+@click.option("--extra", type=click.Path(file_okay=False, path_type=Path),
+              help="Also train on your labeled crops: a folder of DIR/<digit>/*.png.")
+@click.option("--arch", type=click.Choice(["compact", "seed"]), default="compact", show_default=True,
+              help="Architecture: 'compact' (default) or 'seed', the original baseline.")
+@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Most epochs to train; early stopping may end sooner.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--val-split", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.1,
+              show_default=True, help="Share of the training set held out for validation.")
+@click.option("--augment/--no-augment", default=True, show_default=True,
+              help="Scan-like distortions of the training digits.")
+@click.option("--reject/--no-reject", default=True, show_default=True,
+              help="Learn an 11th 'not a digit' class from generated marks.")
+@click.option("--patience", type=click.IntRange(min=0), default=6, show_default=True,
+              help="Stop after this many epochs without a better validation accuracy (0: never).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--limit", type=click.IntRange(min=10), help="Use only the first N training images.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
+              show_default=True, help="Folder for the model, its card and plots.")
+@click.option("--name", default="digitize", show_default=True, help="File name stem of the outputs.")
+@friendly_errors
+def train(mnist: Path | None, extra: Path | None, arch: str, epochs: int, batch_size: int,
+          val_split: float, augment: bool, reject: bool, patience: int, seed: int,
+          limit: int | None, out_dir: Path, name: str) -> None:
+    """Train a digit model on MNIST and write NAME.keras, NAME.card.json and two plots.
+
+    A validation split is held out of the training set; the epoch with the best validation
+    accuracy is kept. The MNIST test set is scored once, at the end, for the card.
+
+    \b
+    Examples:
+      digitize train --out models/
+      digitize train --extra my_crops/ --out my_model/
+      digitize train --arch seed --no-augment --no-reject --epochs 10 --batch-size 60 \\
+                     --val-split 0.3 --patience 0 --out baseline/ --name seed
+    """
+    from .train import TrainConfig, train as run_training
+
+    config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, val_split=val_split,
+                         augment=augment, reject_fraction=0.12 if reject else 0.0, patience=patience,
+                         seed=seed, limit=limit, extra=extra, mnist=mnist, out_dir=out_dir, name=name,
+                         verbose=1 if sys.stdout.isatty() else 2)
+    result = run_training(config)
+    card = result.card
+    click.echo(f"model: {result.model_path} ({card['parameters']:,} parameters)")
+    click.echo(f"validation accuracy {card['validation']['accuracy']:.4f}, "
+               f"test accuracy {card['test']['accuracy']:.4f}")
+    click.echo(f"card: {result.card_path}; plots: {', '.join(str(p) for p in result.plots)}")
+
+
+@main.command()
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file. Default: $DIGITIZE_MODEL, else the bundled model.")
+@click.option("--mnist", type=click.Path(dir_okay=False, path_type=Path), envvar="DIGITIZE_MNIST",
+              help="MNIST .npz file whose test set is scored (default as for train).")
+@click.option("--crops", type=click.Path(file_okay=False, path_type=Path),
+              help="Score a labeled crop folder DIR/<digit>/*.png instead of MNIST.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write confusion.png, misread.png and evaluation.json here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@friendly_errors
+def evaluate(model_path: Path | None, mnist: Path | None, crops: Path | None, out_dir: Path | None,
+             as_json: bool) -> None:
+    """Score a model: accuracy, loss, per-class precision and recall, confusion matrix.
+
+    \b
+    Examples:
+      digitize evaluate
+      digitize evaluate --model my_model/digitize.keras --crops my_crops/ --out report/
+      digitize evaluate --json > scores.json
+    """
+    import json
+
+    from .data import load_crop_folder, load_mnist
+    from .evaluate import evaluate as run_evaluation
+    from .model import Classifier, default_model_path
+
+    if crops:
+        images, labels = load_crop_folder(crops)
+        dataset = str(crops)
+    else:
+        data = load_mnist(mnist)
+        images, labels, dataset = data.x_test, data.y_test, f"MNIST test set ({data.path})"
+    resolved = model_path or default_model_path()
+    result = run_evaluation(Classifier.load(resolved), images, labels, dataset, str(resolved), out_dir)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    click.echo(f"{dataset}: {result.count} digits, model {resolved}")
+    click.echo(f"accuracy {result.accuracy:.4f} ({result.as_dict()['errors']} wrong), loss {result.loss:.4f}")
+    click.echo("digit  precision  recall")
+    for digit in range(10):
+        click.echo(f"  {digit}    {result.precision[digit]:.4f}    {result.recall[digit]:.4f}")
+    if out_dir:
+        click.echo(f"plots: {out_dir / 'confusion.png'}, {out_dir / 'misread.png'}")

@@ -1,0 +1,89 @@
+"""Turn any digit crop into an MNIST-style 28x28 image, the only input the classifier ever sees.
+
+MNIST's recipe: the ink is scaled to fit a 20x20 box keeping its aspect ratio, then placed in a
+28x28 field so that its centre of mass sits at the centre. Scans add one more concern: stroke
+width. A 300 dpi pen stroke shrunk into 20 pixels becomes a hairline, a fat marker a blob, so
+strokes are thickened or thinned first to land near MNIST's ~2.5 px.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIZE = 28
+BOX = 20
+#: Typical MNIST stroke width in the 20x20 box, in pixels.
+TARGET_STROKE = 2.4
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of binary ink: twice its area over its outline length."""
+    binary = (mask > 127).astype(np.uint8)
+    area = float(binary.sum())
+    if area == 0:
+        return 0.0
+    contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * area / max(perimeter, 1.0)
+
+
+def _adjust_stroke(mask: np.ndarray, scale: float) -> np.ndarray:
+    """Dilate thin or erode fat strokes so that after scaling they are MNIST-like."""
+    width = stroke_width(mask)
+    if width == 0:
+        return mask
+    wanted = TARGET_STROKE / scale  # stroke width we want in input pixels
+    if width < 0.7 * wanted:
+        grow = int(round((wanted - width) / 2))
+        if grow >= 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+            return cv2.dilate(mask, kernel)
+    elif width > 1.8 * wanted:
+        shrink = int(round((width - wanted) / 2))
+        if shrink >= 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shrink + 1, 2 * shrink + 1))
+            thinned = cv2.erode(mask, kernel)
+            if thinned.sum() > 0.25 * mask.sum():  # never erase a digit to dust
+                return thinned
+    return mask
+
+
+def to_mnist(ink: np.ndarray, adjust_stroke: bool = True) -> np.ndarray:
+    """Normalize white-on-black ink (any size, uint8) into a 28x28 uint8 MNIST-style image."""
+    ys, xs = np.nonzero(ink > 0)
+    out = np.zeros((SIZE, SIZE), np.uint8)
+    if ys.size == 0:
+        return out
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    if adjust_stroke:
+        crop = np.pad(crop, 4)
+        crop = _adjust_stroke(crop, scale)
+        ys, xs = np.nonzero(crop > 0)
+        crop = crop[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        height, width = crop.shape
+        scale = BOX / max(height, width)
+    new_w = max(1, int(round(width * scale)))
+    new_h = max(1, int(round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    patch = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    total = float(patch.sum())
+    if total == 0:
+        return out
+    rows, cols = np.indices(patch.shape)
+    cy = float((rows * patch).sum()) / total
+    cx = float((cols * patch).sum()) / total
+    top = int(round(SIZE / 2 - cy))  # MNIST puts the centre of mass at (14, 14)
+    left = int(round(SIZE / 2 - cx))
+    top = min(max(top, 0), SIZE - new_h)
+    left = min(max(left, 0), SIZE - new_w)
+    out[top : top + new_h, left : left + new_w] = patch
+    return out
+
+
+def to_mnist_batch(inks: list[np.ndarray]) -> np.ndarray:
+    """Normalize many crops into one (N, 28, 28) uint8 array, ready for one batched prediction."""
+    if not inks:
+        return np.zeros((0, SIZE, SIZE), np.uint8)
+    return np.stack([to_mnist(ink) for ink in inks])

@@ -1,0 +1,206 @@
+"""`digitize train`: MNIST (+ your own crops) → augmented training → model, card and plots."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .augment import junk_image, make_batch
+from .data import load_crop_folder, load_mnist
+from .errors import DigitizeError
+from .evaluate import score
+from .model import Classifier, build_model, import_keras
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; saved in the model card."""
+
+    arch: str = "compact"
+    epochs: int = 30
+    batch_size: int = 128
+    val_split: float = 0.1
+    augment: bool = True
+    #: Share of each batch's digits that get augmented; the rest stay clean MNIST.
+    augment_share: float = 0.65
+    #: Train an 11th "not a digit" class, this many per digit example.
+    reject_fraction: float = 0.12
+    patience: int = 6
+    seed: int = 1
+    limit: int | None = None
+    extra: Path | None = None
+    mnist: Path | None = None
+    out_dir: Path = Path("models")
+    name: str = "digitize"
+    verbose: int = 1
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    card_path: Path
+    plots: list[Path]
+    card: dict[str, Any] = field(default_factory=dict)
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    """Fail before an hour of training, not after it, when the output can't be written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".digitize-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise DigitizeError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from exc
+
+
+def _split(x: np.ndarray, y: np.ndarray, share: float, rng: np.random.Generator):
+    order = rng.permutation(len(x))
+    n_val = int(round(len(x) * share))
+    if n_val < 1 or n_val >= len(x):
+        raise DigitizeError(f"validation split {share} leaves no training or no validation data")
+    val, fit = order[:n_val], order[n_val:]
+    return x[fit], y[fit], x[val], y[val]
+
+
+def _versions() -> dict[str, str]:
+    import cv2
+    import keras
+    import tensorflow as tf
+
+    return {
+        "digitize": __version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+    }
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Train, keep the epoch with the best validation accuracy, evaluate once on the test set."""
+    if config.epochs < 1 or config.batch_size < 1:
+        raise DigitizeError("epochs and batch size must be at least 1")
+    _prepare_out_dir(config.out_dir)
+    mnist = load_mnist(config.mnist)
+    keras = import_keras()
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    x_all, y_all = mnist.x_train, mnist.y_train
+    if config.limit:
+        x_all, y_all = x_all[: config.limit], y_all[: config.limit]
+    x_fit, y_fit, x_val, y_val = _split(x_all, y_all, config.val_split, rng)
+    extra_count = 0
+    if config.extra:
+        x_extra, y_extra = load_crop_folder(config.extra)
+        extra_count = len(x_extra)
+        xe_fit, ye_fit, xe_val, ye_val = _split(x_extra, y_extra, config.val_split, rng)
+        x_fit, y_fit = np.concatenate([x_fit, xe_fit]), np.concatenate([y_fit, ye_fit])
+        x_val, y_val = np.concatenate([x_val, xe_val]), np.concatenate([y_val, ye_val])
+
+    reject = config.reject_fraction > 0
+    classes = 11 if reject else 10
+    x_val_in, y_val_in = x_val, y_val.astype(np.int64)
+    if reject:  # a fixed set of validation junk, drawn from validation digits only
+        count = int(round(len(x_val) * config.reject_fraction))
+        junk = np.stack([junk_image(rng, x_val) for _ in range(count)])
+        x_val_in = np.concatenate([x_val, junk])
+        y_val_in = np.concatenate([y_val_in, np.full(count, 10, np.int64)])
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        """Fresh augmentation each epoch; a share of every batch stays clean MNIST."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.order = rng.permutation(len(x_fit))
+
+        def __len__(self) -> int:
+            return math.ceil(len(x_fit) / config.batch_size)
+
+        def __getitem__(self, index: int):
+            picked = self.order[index * config.batch_size : (index + 1) * config.batch_size]
+            images, labels = x_fit[picked], y_fit[picked]
+            if config.augment:
+                n_aug = int(round(len(picked) * config.augment_share))
+                aug_x, aug_y = make_batch(images[:n_aug], labels[:n_aug], rng, True,
+                                          config.reject_fraction / config.augment_share, x_fit)
+                clean_x = images[n_aug:, ..., None].astype(np.float32)
+                return np.concatenate([aug_x, clean_x]), np.concatenate([aug_y, labels[n_aug:]])
+            return make_batch(images, labels, rng, False, config.reject_fraction, x_fit)
+
+        def on_epoch_end(self) -> None:
+            self.order = rng.permutation(len(x_fit))
+
+    model = build_model(config.arch, classes)
+    stem = config.out_dir / config.name
+    model_path = stem.with_suffix(".keras")
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(model_path, monitor="val_accuracy", save_best_only=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=2, min_lr=1e-5),
+    ]
+    if config.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
+    started = time.time()
+    history = model.fit(
+        AugmentedBatches(),
+        validation_data=(x_val_in[..., None].astype(np.float32), y_val_in),
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=config.verbose,
+    ).history
+    seconds = time.time() - started
+
+    # Reload the best epoch without optimizer state: a smaller file that only predicts.
+    best = keras.saving.load_model(model_path, compile=False)
+    keras.saving.save_model(best, model_path)
+    classifier = Classifier(best)
+    val_acc, val_loss = score(classifier.probabilities(x_val_in), y_val_in)
+    test_acc, test_loss = score(classifier.probabilities(mnist.x_test), mnist.y_test)
+    plots = [stem.with_name(f"{config.name}.accuracy.png"), stem.with_name(f"{config.name}.loss.png")]
+    from .report import plot_curves
+
+    plot_curves(history, "accuracy", plots[0])
+    plot_curves(history, "loss", plots[1])
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    settings.pop("verbose")
+    card = {
+        "name": config.name,
+        "architecture": config.arch,
+        "parameters": int(best.count_params()),
+        "classes": classes,
+        "class_names": [str(d) for d in range(10)] + (["not a digit"] if reject else []),
+        "input": "28x28 uint8, white ink on black, MNIST-normalized (digitize.normalize.to_mnist)",
+        "training_data": {
+            "mnist_file": mnist.path.name,
+            "mnist_sha256": mnist.sha256,
+            "train_images": int(len(x_fit)),
+            "validation_images": int(len(x_val)),
+            "extra_folder": str(config.extra) if config.extra else None,
+            "extra_images": extra_count,
+            "augmentation": "rotation, shear, aspect, elastic, stroke width, binarization, breaks, noise"
+            if config.augment else "none",
+        },
+        "epochs_run": len(history["loss"]),
+        "best_epoch": int(np.argmax(history["val_accuracy"])) + 1,
+        "validation": {"accuracy": float(val_acc), "loss": float(val_loss)},
+        "test": {"accuracy": float(test_acc), "loss": float(test_loss),
+                 "note": "MNIST test set, evaluated once after training; never used for selection"},
+        "model_file_bytes": model_path.stat().st_size,
+        "training_seconds": round(seconds, 1),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "settings": settings,
+    }
+    card_path = stem.with_name(f"{config.name}.card.json")
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return TrainResult(model_path, card_path, plots, card)
