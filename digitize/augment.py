@@ -37,12 +37,41 @@ def _elastic(image: np.ndarray, rng: np.random.Generator, strength: float = 2.5)
     return cv2.remap(image, grid_x + dx, grid_y + dy, cv2.INTER_LINEAR)
 
 
+def continental(image: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
+    """European and Latin American styles MNIST lacks: a '1' with a long up-stroke, a crossed '7'."""
+    ys, xs = np.nonzero(image > 128)
+    if ys.size == 0 or label not in (1, 7):
+        return image
+    out = image.copy()
+    height = ys.max() - ys.min() + 1
+    thickness = int(rng.integers(1, 3))
+    if label == 1:
+        top = ys.min()
+        x_top = float(xs[ys == top].mean())
+        angle = np.deg2rad(rng.uniform(25, 60))  # below the horizontal, towards the left
+        length = height * rng.uniform(0.3, 0.55)
+        end = (x_top - length * np.cos(angle), top + length * np.sin(angle))
+        cv2.line(out, (int(round(x_top)), int(top)), (int(round(end[0])), int(round(end[1]))), 255,
+                 thickness, cv2.LINE_AA)
+    else:
+        row = int(ys.min() + height * rng.uniform(0.45, 0.6))
+        cols = xs[ys == row]
+        if cols.size == 0:
+            return image
+        centre = float(cols.mean())
+        half = max(2.0, (xs.max() - xs.min()) * rng.uniform(0.2, 0.35))
+        cv2.line(out, (int(centre - half), row), (int(centre + half), row), 255, thickness, cv2.LINE_AA)
+    return out
+
+
 _DISK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 _SQUARE = np.ones((2, 2), np.uint8)
 
 
-def augment_digit(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def augment_digit(image: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
     """One scan-like variant of a 28x28 MNIST digit, renormalized like the page reader does."""
+    if label in (1, 7) and rng.random() < 0.4:
+        image = continental(image, label, rng)
     out = _affine(image, rng)
     if rng.random() < 0.4:
         out = _elastic(out, rng)
@@ -121,7 +150,7 @@ def make_batch(
     junk_pool: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Augment a batch and mix in reject-class examples; returns (N, 28, 28, 1) float32, labels."""
-    batch = np.stack([augment_digit(img, rng) for img in images]) if augment else images.copy()
+    batch = np.stack([augment_digit(img, int(lab), rng) for img, lab in zip(images, labels)]) if augment else images.copy()
     labels = labels.astype(np.int64)
     junk_count = int(round(len(images) * junk_fraction))
     if junk_count:

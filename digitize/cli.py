@@ -153,3 +153,73 @@ def evaluate(model_path: Path | None, mnist: Path | None, crops: Path | None, ou
         click.echo(f"  {digit}    {result.precision[digit]:.4f}    {result.recall[digit]:.4f}")
     if out_dir:
         click.echo(f"plots: {out_dir / 'confusion.png'}, {out_dir / 'misread.png'}")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write (one row per number).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file. Default: $DIGITIZE_MODEL, else the bundled model.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+              help="Numbers below this confidence get status 'review'.")
+@click.option("--layout", "mode", type=click.Choice(["auto", "page", "field"]), default="auto",
+              show_default=True,
+              help="'field': each image is one number (a cut-out box, a cheque amount); 'page': "
+                   "find boxes and lines; 'auto': images up to 1000 px are fields.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: CPU count).")
+@click.option("--overlay", "overlay_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each page with its numbers drawn on it as PNG into this folder.")
+@click.option("--crops", "crops_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write every normalized 28x28 digit crop as PNG into this folder.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run: keep OUTPUT's rows, "
+                                             "skip the files already in it.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@friendly_errors
+def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_confidence: float, mode: str,
+        jobs: int | None, overlay_dir: Path | None, crops_dir: Path | None, resume: bool, quiet: bool) -> None:
+    """Read the handwritten numbers in INPUTS (files or folders) into a CSV.
+
+    Formats: PNG, JPEG, TIFF (every page), BMP, PDF (every page, at 300 dpi). Folders are
+    searched recursively. Every page gets at least one row: its numbers, an 'empty' row,
+    or an 'error' row with the reason; a bad file never stops the run.
+
+    \b
+    Examples:
+      digitize run samples/ -o results.csv
+      digitize run scans/*.pdf -o out.csv --overlay checked/ --min-confidence 0.95
+      digitize run cheques/ -o amounts.csv --layout field
+      digitize run big_folder/ -o out.csv --resume
+    """
+    import time
+
+    from .batch import RunOptions, default_jobs, list_inputs, read_files
+    from .model import Classifier
+    from .output import CsvWriter, files_done
+
+    started = time.perf_counter()
+    options = RunOptions(model=model_path, min_confidence=min_confidence, mode=mode,  # type: ignore[arg-type]
+                         jobs=jobs or default_jobs(), overlay_dir=overlay_dir, crops_dir=crops_dir)
+    classifier = Classifier.load(model_path)  # a bad model fails now, before any output is touched
+    files = list_inputs(list(inputs))
+    done = files_done(output) if resume else set()
+    todo = [item for item in files if item[0] not in done]
+    show = not quiet and sys.stderr.isatty()
+    counts = {"pages": 0, "numbers": 0, "review": 0, "empty": 0, "error": 0}
+    with CsvWriter(output, append=resume) as writer:
+        results = read_files(todo, options, classifier)
+        with click.progressbar(results, length=len(todo), label="reading", file=sys.stderr,
+                               show_pos=True, show_eta=True, hidden=not show) as bar:
+            for result in bar:
+                writer.write(result.rows)
+                counts["pages"] += len({row.page for row in result.rows})
+                for row in result.rows:
+                    if row.status in counts:
+                        counts[row.status] += 1
+                    counts["numbers"] += bool(row.number)
+    if not quiet:
+        click.echo(f"{len(todo)} files, {counts['pages']} pages, {counts['numbers']} numbers ({counts['review']} to review), "
+                   f"{counts['empty']} empty pages, {counts['error']} errors, "
+                   f"{time.perf_counter() - started:.1f} s → {output}", err=True)
+    if counts["error"]:
+        sys.exit(int(ExitCode.PAGES_FAILED))

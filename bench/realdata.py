@@ -1,0 +1,88 @@
+"""Exact-number accuracy of `digitize run` on the real development scans (../shared/realdata).
+
+Each image holds one number; the read for an image is its number rows joined in reading
+order. Optionally runs Tesseract 5 (digits only, --psm 7) on the same images for comparison.
+
+    python bench/realdata.py ../shared/realdata --limit 300 [--tesseract] [--model PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+
+def truth_of(folder: Path) -> dict[str, str]:
+    with open(folder / "truth.csv", newline="", encoding="utf-8") as handle:
+        return {row["file"]: row["truth"].strip() for row in csv.DictReader(handle)}
+
+
+def run_digitize(images: list[Path], model: str | None, jobs: int, workdir: Path) -> tuple[dict[str, str], float]:
+    listing = workdir / "inputs"
+    listing.mkdir()
+    for image in images:
+        (listing / image.name).symlink_to(image.resolve())
+    out = workdir / "out.csv"
+    command = [sys.executable, "-m", "digitize", "run", str(listing), "-o", str(out), "-q", "-j", str(jobs)]
+    if model:
+        command += ["--model", model]
+    started = time.perf_counter()
+    subprocess.run(command, check=False)
+    seconds = time.perf_counter() - started
+    reads: dict[str, list[str]] = defaultdict(list)
+    with open(out, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            reads[Path(row["file"]).name].append(row["number"])
+    return {name: "".join(numbers) for name, numbers in reads.items()}, seconds
+
+
+def run_tesseract(images: list[Path]) -> tuple[dict[str, str], float]:
+    reads = {}
+    started = time.perf_counter()
+    for image in images:
+        done = subprocess.run(["tesseract", str(image), "stdout", "--psm", "7", "-c",
+                               "tessedit_char_whitelist=0123456789"], capture_output=True, text=True)
+        reads[image.name] = "".join(ch for ch in done.stdout if ch.isdigit())
+    return reads, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path, help="folder holding the realdata sets")
+    parser.add_argument("--sets", nargs="*", default=["danish_rows_val", "orand_car_a_train", "webcam_numbers"])
+    parser.add_argument("--limit", type=int, default=0, help="first N images of each set (0: all)")
+    parser.add_argument("--model")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tesseract", action="store_true")
+    parser.add_argument("--show-errors", type=int, default=0)
+    args = parser.parse_args()
+    if args.tesseract and not shutil.which("tesseract"):
+        parser.error("tesseract is not installed (apt-get install tesseract-ocr)")
+    print(f"{'set':20} {'images':>6} {'digitize':>9} {'s/image':>8}" + (f" {'tesseract':>9} {'s/image':>8}" if args.tesseract else ""))
+    for name in args.sets:
+        folder = args.root / name
+        truth = truth_of(folder)
+        names = sorted(truth)[: args.limit or None]
+        images = [folder / "images" / n for n in names]
+        with tempfile.TemporaryDirectory() as tmp:
+            reads, seconds = run_digitize(images, args.model, args.jobs, Path(tmp))
+        correct = sum(reads.get(n, "") == truth[n] for n in names)
+        line = f"{name:20} {len(names):6d} {correct / len(names):9.1%} {seconds / len(names):8.3f}"
+        if args.tesseract:
+            t_reads, t_seconds = run_tesseract(images)
+            t_correct = sum(t_reads.get(n, "") == truth[n] for n in names)
+            line += f" {t_correct / len(names):9.1%} {t_seconds / len(names):8.3f}"
+        print(line, flush=True)
+        wrong = [n for n in names if reads.get(n, "") != truth[n]][: args.show_errors]
+        for n in wrong:
+            print(f"    {n}: truth {truth[n]} read {reads.get(n, '')!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The run over many files: page reading in worker processes, classification in the main one.
+
+Workers load and segment pages (OpenCV only, one thread each); the main process owns the
+model and classifies each page's crops in one batched call. Results come back in input
+order whatever the number of workers, and a file that crashes its worker becomes an error
+row while the run goes on.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .model import Classifier
+from .output import Row, error_row, rows_for_page, safe_stem, write_crops, write_overlay
+from .pages import MAX_PIXELS, PageError, find_inputs, load_pages
+from .reader import Mode, NumberRead, Segments, decide, segment_page
+
+
+@dataclass
+class RunOptions:
+    """How to read: the knobs of `digitize run`, usable from Python too."""
+
+    model: Path | None = None
+    min_confidence: float = 0.9
+    mode: Mode = "auto"
+    jobs: int = 1
+    overlay_dir: Path | None = None
+    crops_dir: Path | None = None
+    max_pixels: int = MAX_PIXELS
+
+
+@dataclass
+class FileResult:
+    """All pages of one input file, as CSV rows (plus the reads, for Python callers)."""
+
+    file: str
+    rows: list[Row]
+    reads: list[NumberRead] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return any(row.status == "error" for row in self.rows)
+
+
+@dataclass
+class _Segmented:
+    file: str
+    pages: list[Segments | PageError]
+    images: list[np.ndarray | None]  # kept only when overlays are wanted
+
+
+def _limit_threads() -> None:
+    """Workers × threads must fit the machine: one OpenCV thread per worker."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _segment_file(file: str, mode: Mode, max_pixels: int, keep_images: bool) -> _Segmented:
+    pages: list[Segments | PageError] = []
+    images: list[np.ndarray | None] = []
+    for page in load_pages(file, max_pixels):
+        if isinstance(page, PageError):
+            pages.append(page)
+            images.append(None)
+            continue
+        try:
+            pages.append(segment_page(file, page.page, page.image, mode))
+        except Exception as exc:  # a bug on one odd page must not end the batch
+            pages.append(PageError(file, page.page, f"internal error while reading page: {exc!r}"))
+        images.append(page.image if keep_images else None)
+    return _Segmented(file, pages, images)
+
+
+def _ordered(files: list[tuple[str, str | None]], options: RunOptions) -> Iterator[tuple[str, _Segmented]]:
+    """Segment files in order, in worker processes when jobs > 1, a bounded window ahead."""
+    keep = options.overlay_dir is not None
+    if options.jobs <= 1:
+        _limit_threads()
+        for file, problem in files:
+            yield file, _Segmented(file, [PageError(file, 1, problem)], [None]) if problem else \
+                _segment_file(file, options.mode, options.max_pixels, keep)
+        return
+    context = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
+    pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_limit_threads)
+    window: deque[tuple[str, str | None, Future | None]] = deque()
+    pending = iter(files)
+    try:
+        while True:
+            while len(window) < 4 * options.jobs:
+                item = next(pending, None)
+                if item is None:
+                    break
+                file, problem = item
+                future = None if problem else pool.submit(_segment_file, file, options.mode,
+                                                          options.max_pixels, keep)
+                window.append((file, problem, future))
+            if not window:
+                return
+            file, problem, future = window.popleft()
+            if future is None:
+                yield file, _Segmented(file, [PageError(file, 1, problem or "")], [None])
+                continue
+            try:
+                yield file, future.result()
+            except BrokenProcessPool:
+                # The worker died (out of memory, a crash in a decoder): report, replace, go on.
+                yield file, _Segmented(file, [PageError(file, 1, "reading this file crashed its worker process")], [None])
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_limit_threads)
+                retry = [(f, p) for f, p, _ in window]
+                window.clear()
+                pending = iter(retry + list(pending))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def list_inputs(paths: list[str]) -> list[tuple[str, str | None]]:
+    """Every input file (and every unreadable folder) under the given paths, in order."""
+    return list(find_inputs(paths))
+
+
+def read_files(
+    files: list[tuple[str, str | None]],
+    options: RunOptions,
+    classifier: Classifier | None = None,
+) -> Iterator[FileResult]:
+    """Read files in order, one FileResult per file; never raises for a bad file."""
+    classifier = classifier or Classifier.load(options.model)
+    for folder in (options.overlay_dir, options.crops_dir):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+    for file, segmented in _ordered(files, options):
+        started = time.perf_counter()
+        result = FileResult(file, [])
+        for page, image in zip(segmented.pages, segmented.images):
+            if isinstance(page, PageError):
+                result.rows.append(error_row(page.file, page.page, page.message))
+                continue
+            reads = decide(page, classifier.probabilities(page.crops))
+            result.rows += rows_for_page(file, page.page, reads, options.min_confidence)
+            result.reads += reads
+            stem = safe_stem(file, page.page)
+            if options.overlay_dir is not None and image is not None:
+                write_overlay(options.overlay_dir / f"{stem}.png", image, reads, options.min_confidence)
+            if options.crops_dir is not None:
+                write_crops(options.crops_dir, stem, reads)
+        result.seconds = time.perf_counter() - started
+        yield result
+
+
+def read(paths: list[str], options: RunOptions | None = None) -> Iterator[FileResult]:
+    """The library entry point: `for result in digitize.read(["scans/"]): ...`."""
+    options = options or RunOptions()
+    return read_files(list_inputs(paths), options)
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

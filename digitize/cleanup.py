@@ -1,0 +1,109 @@
+"""Page clean-up: even out the lighting, binarize, deskew and drop specks.
+
+The output is an ink mask (255 = ink) in the page's own pixel grid, plus the skew angle, so
+that boxes found later can be reported in the coordinates of the image as read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Ink must be at least this much darker than the paper around it (0-255 scale).
+MIN_CONTRAST = 40
+
+
+@dataclass
+class CleanPage:
+    gray: np.ndarray  # lighting-normalized, paper ≈ 255
+    ink: np.ndarray  # binary uint8 mask, 255 = ink
+    angle: float  # degrees the page was rotated by to deskew it (0 when straight)
+    rotation: np.ndarray | None  # 2x3 affine from the original page to the deskewed one
+
+
+def normalize_lighting(gray: np.ndarray) -> np.ndarray:
+    """Divide by an estimate of the paper's brightness: removes shadows, gradients, tinted paper."""
+    h, w = gray.shape
+    factor = max(1, min(h, w) // 200)
+    small = cv2.resize(gray, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    size = max(7, (min(small.shape) // 8) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)  # ink is thinner than the kernel
+    paper = cv2.GaussianBlur(paper, (0, 0), size / 3)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    ratio = gray.astype(np.float32) / np.maximum(paper, 1.0)
+    return np.clip(ratio * 255, 0, 255).astype(np.uint8)
+
+
+def binarize(normalized: np.ndarray) -> np.ndarray:
+    """Otsu on ink darkness, but never below MIN_CONTRAST, so a blank page stays blank."""
+    darkness = 255 - normalized
+    otsu, _ = cv2.threshold(darkness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Otsu on a mostly blank page splits paper noise; on faint pencil it can sit too high.
+    level = max(MIN_CONTRAST, min(otsu, 110))
+    return np.where(darkness > level, 255, 0).astype(np.uint8)
+
+
+def remove_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
+    """Drop connected blobs smaller than min_area pixels (dust, scanner noise)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def remove_dark_margins(ink: np.ndarray) -> np.ndarray:
+    """Scanner margins and page edges: huge solid blobs touching the border are not handwriting."""
+    h, w = ink.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    solid = area > 0.5 * bw * bh
+    big = (bh > 0.5 * h) | (bw > 0.5 * w)
+    drop = touches & solid & big & (area > 0.02 * h * w)
+    drop[0] = False
+    if not drop.any():
+        return ink
+    # Also drop the blurry fringe next to a margin: grow the margin a little before removing.
+    margin = np.where(drop[labels], 255, 0).astype(np.uint8)
+    grow = max(3, min(h, w) // 50)
+    margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (grow, grow)))
+    return cv2.bitwise_and(ink, cv2.bitwise_not(margin))
+
+
+def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
+    """Angle (degrees) that makes text lines and rules horizontal: sharpest row projection wins."""
+    h, w = ink.shape
+    scale = min(1.0, 800 / max(h, w))
+    small = cv2.resize(ink, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    if cv2.countNonZero(small) < 50:
+        return 0.0
+    centre = (small.shape[1] / 2, small.shape[0] / 2)
+
+    def sharpness(angle: float) -> float:
+        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(small, matrix, small.shape[::-1], flags=cv2.INTER_NEAREST)
+        rows = rotated.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(rows)).sum())
+
+    best = max(np.arange(-max_angle, max_angle + 0.1, 1.5), key=sharpness)
+    best = max(np.arange(best - 1.25, best + 1.3, 0.25), key=sharpness)
+    return float(best) if abs(best) >= 0.5 else 0.0
+
+
+def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
+    """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
+    normalized = normalize_lighting(gray)
+    ink = binarize(normalized)
+    ink = remove_dark_margins(ink)
+    min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
+    ink = remove_specks(ink, min_area)
+    angle = estimate_skew(ink) if deskew else 0.0
+    if angle == 0.0:
+        return CleanPage(normalized, ink, 0.0, None)
+    h, w = ink.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    ink = cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST)
+    normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    return CleanPage(normalized, ink, angle, matrix)

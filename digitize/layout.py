@@ -1,0 +1,120 @@
+"""Form structure: ruled lines, boxes, comb fields; and taking the rules out of the ink.
+
+A field is a region whose ink is one number (a box, a comb of one-digit cells, or the whole
+image when the image is one field). Ink outside boxes is left to `segment` to group into lines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Field:
+    """A region of the page read as one number; (x, y, w, h) in deskewed page pixels."""
+
+    kind: str  # "box", "comb", "image" (the whole image is one field)
+    x: int
+    y: int
+    w: int
+    h: int
+    cells: int = 1
+
+
+def rule_masks(ink: np.ndarray, min_length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical rules: ink runs at least min_length long in one direction."""
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_length, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_length)))
+    return horizontal, vertical
+
+
+def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarray:
+    """Erase the rules, then re-join strokes the erasing cut: a close across the rule's width
+    mends a digit stroke that crossed it but cannot rebuild the rule itself."""
+    if not rules.any():
+        return ink
+    grown = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    without = cv2.bitwise_and(ink, cv2.bitwise_not(grown))
+    span = thickness + 4
+    mended = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, span)))
+    mended = cv2.morphologyEx(mended, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (span, 1)))
+    # Only the pixels on the rules may be restored; everything else stays as it was.
+    return cv2.bitwise_or(without, cv2.bitwise_and(mended, grown))
+
+
+def find_boxes(horizontal: np.ndarray, vertical: np.ndarray, min_side: int) -> list[tuple[int, int, int, int]]:
+    """Closed rectangles formed by the rules: the holes of the rule grid that look like boxes."""
+    grid = cv2.bitwise_or(horizontal, vertical)
+    grid = cv2.dilate(grid, np.ones((3, 3), np.uint8))
+    contours, hierarchy = cv2.findContours(grid, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    if hierarchy is None:
+        return boxes
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
+        if parent < 0:  # outer outlines of the grid, not holes
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        if w < min_side or h < min_side:
+            continue
+        if cv2.contourArea(contour) < 0.8 * w * h:  # not rectangular
+            continue
+        boxes.append((x, y, w, h))
+    return boxes
+
+
+def group_combs(boxes: list[tuple[int, int, int, int]]) -> list[Field]:
+    """Join runs of adjacent, equally tall, roughly square cells into one comb field."""
+    fields: list[Field] = []
+    rows = sorted(boxes, key=lambda b: (b[1], b[0]))
+    used = [False] * len(rows)
+    for i, (x, y, w, h) in enumerate(rows):
+        if used[i]:
+            continue
+        used[i] = True
+        run = [(x, y, w, h)]
+        if w <= 1.6 * h:
+            while True:
+                lx, ly, lw, lh = run[-1]
+                nxt = next((j for j, (bx, by, bw, bh) in enumerate(rows)
+                            if not used[j] and abs(by - ly) <= 0.2 * lh and abs(bh - lh) <= 0.2 * lh
+                            and 0 <= bx - (lx + lw) <= 0.3 * lh and bw <= 1.6 * bh), None)
+                if nxt is None:
+                    break
+                used[nxt] = True
+                run.append(rows[nxt])
+        xs = [b[0] for b in run]
+        ys = [b[1] for b in run]
+        right = max(b[0] + b[2] for b in run)
+        bottom = max(b[1] + b[3] for b in run)
+        kind = "comb" if len(run) > 1 else "box"
+        fields.append(Field(kind, min(xs), min(ys), right - min(xs), bottom - min(ys), len(run)))
+    return fields
+
+
+@dataclass
+class Layout:
+    ink: np.ndarray  # the ink with rules removed
+    fields: list[Field]
+
+
+def analyze(ink: np.ndarray, whole_image_field: bool) -> Layout:
+    """Find rules and boxes, remove the rules, and return the fields of the page."""
+    h, w = ink.shape
+    min_length = max(25, min(h, w) // 12) if whole_image_field else max(40, min(h, w) // 30)
+    horizontal, vertical = rule_masks(ink, min_length)
+    rules = cv2.bitwise_or(horizontal, vertical)
+    thickness = _rule_thickness(rules)
+    cleaned = remove_rules(ink, rules, thickness)
+    if whole_image_field:
+        return Layout(cleaned, [Field("image", 0, 0, w, h)])
+    boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))
+    return Layout(cleaned, group_combs(boxes))
+
+
+def _rule_thickness(rules: np.ndarray) -> int:
+    if not rules.any():
+        return 1
+    distance = cv2.distanceTransform((rules > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    return max(1, int(round(2 * float(np.percentile(distance[distance > 0], 90)))))

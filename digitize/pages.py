@@ -1,0 +1,176 @@
+"""Find input files and decode them into grayscale pages: PNG, JPEG, TIFF (all pages), BMP, PDF.
+
+Nothing here raises for a bad file: each problem becomes a PageError that the batch writes as an
+error row, so one bad scan never takes the run down.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+#: Largest page we decode, in pixels (A4 at 600 dpi is 35 Mpx); bigger is treated as a bomb.
+MAX_PIXELS = 120_000_000
+PDF_DPI = 300
+SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".pdf"}
+
+
+@dataclass
+class Page:
+    file: str
+    page: int
+    image: np.ndarray  # grayscale uint8, dark ink on light paper
+
+
+@dataclass
+class PageError:
+    file: str
+    page: int
+    message: str
+
+
+def find_inputs(paths: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(file, problem) pairs: files as given, folders searched recursively in sorted order.
+
+    A named file is always returned (a wrong type becomes its error row); inside folders only
+    files with a known suffix are taken. Unreadable folders and link loops are reported, not fatal.
+    """
+    for given in paths:
+        if os.path.isdir(given):
+            yield from _walk(given)
+        elif os.path.exists(given):
+            yield given, None
+        else:
+            yield given, "no such file or folder"
+
+
+def _walk(folder: str) -> Iterator[tuple[str, str | None]]:
+    seen: set[tuple[int, int]] = set()
+
+    def visit(current: str) -> Iterator[tuple[str, str | None]]:
+        try:
+            info = os.stat(current)
+            if (info.st_dev, info.st_ino) in seen:
+                yield current, "folder link loop skipped"
+                return
+            seen.add((info.st_dev, info.st_ino))
+            entries = sorted(os.scandir(current), key=lambda entry: entry.name)
+        except OSError as exc:
+            yield current, f"cannot read folder: {exc.strerror or exc}"
+            return
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError as exc:
+                yield entry.path, f"cannot read: {exc.strerror or exc}"
+                continue
+            if is_dir:
+                yield from visit(entry.path)
+            elif Path(entry.name).suffix.lower() in SUFFIXES:
+                if not entry.is_file():  # e.g. a dangling link or a link loop
+                    yield entry.path, "cannot read: broken link"
+                else:
+                    yield entry.path, None
+
+    yield from visit(folder)
+
+
+def load_pages(file: str, max_pixels: int = MAX_PIXELS, pdf_dpi: int = PDF_DPI) -> Iterator[Page | PageError]:
+    """Decode every page of a file, sniffing its type from its first bytes, not its name."""
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        yield PageError(file, 1, f"cannot open: {exc.strerror or exc}")
+        return
+    if not head:
+        yield PageError(file, 1, "empty file (0 bytes)")
+    elif head.startswith(b"%PDF"):
+        yield from _pdf_pages(file, max_pixels, pdf_dpi)
+    else:
+        yield from _image_pages(file, max_pixels)
+
+
+def _to_gray(image) -> np.ndarray:
+    """Any PIL mode (palette, RGBA, 16-bit, float) to 8-bit gray; transparency becomes white paper."""
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        low, high = float(array.min()), float(array.max())
+        if image.mode.startswith("I;16"):
+            low, high = 0.0, 65535.0
+        scaled = (array - low) / max(high - low, 1e-9) * 255
+        return np.clip(scaled, 0, 255).astype(np.uint8)
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def _image_pages(file: str, max_pixels: int) -> Iterator[Page | PageError]:
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # our own limit below gives a clearer message
+    try:
+        with Image.open(file) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                yield PageError(file, 1, f"image is {width}x{height} pixels, over the limit of "
+                                         f"{max_pixels:,} (possible decompression bomb)")
+                return
+            for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                try:
+                    if frame.size[0] * frame.size[1] > max_pixels:
+                        yield PageError(file, number, f"page is {frame.size[0]}x{frame.size[1]} pixels, "
+                                                      f"over the limit of {max_pixels:,}")
+                        continue
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        gray = _to_gray(frame)
+                    yield Page(file, number, gray)
+                except (OSError, ValueError, SyntaxError) as exc:
+                    yield PageError(file, number, f"cannot decode page: {exc}")
+    except UnidentifiedImageError:
+        yield PageError(file, 1, "not an image or PDF this tool can read")
+    except (OSError, ValueError, SyntaxError) as exc:
+        yield PageError(file, 1, f"cannot decode image: {exc}")
+
+
+def _pdf_pages(file: str, max_pixels: int, dpi: int) -> Iterator[Page | PageError]:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(file)
+    except pdfium.PdfiumError as exc:
+        message = str(exc)
+        if "password" in message.lower():
+            yield PageError(file, 1, "PDF is encrypted (password protected)")
+        else:
+            yield PageError(file, 1, f"broken PDF: {message}")
+        return
+    try:
+        if len(document) == 0:
+            yield PageError(file, 1, "PDF has no pages")
+        for index in range(len(document)):
+            try:
+                page = document[index]
+                width_pt, height_pt = page.get_size()
+                scale = dpi / 72
+                if width_pt * scale * height_pt * scale > max_pixels:
+                    yield PageError(file, index + 1, f"page would render to more than {max_pixels:,} pixels")
+                    continue
+                bitmap = page.render(scale=scale, grayscale=True)
+                gray = np.array(bitmap.to_numpy(), copy=True)
+                if gray.ndim == 3:
+                    gray = gray[..., 0]
+                yield Page(file, index + 1, gray.astype(np.uint8))
+            except pdfium.PdfiumError as exc:
+                yield PageError(file, index + 1, f"cannot render PDF page: {exc}")
+    finally:
+        document.close()

@@ -1,0 +1,134 @@
+"""Read one page: clean-up → layout → segmentation → MNIST crops → (classifier) → numbers.
+
+`segment_page` is everything before the classifier. It is a pure function of the page, so it
+runs in worker processes that never import TensorFlow; it returns the crops of every digit
+hypothesis. `decide` takes the classifier's probabilities for those crops and picks, for each
+blob, the reading the classifier is most sure of.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from .cleanup import clean_page
+from .layout import analyze
+from .normalize import to_mnist
+from .segment import Blob, NumberCandidate, numbers_in_field, numbers_in_free_text
+
+Mode = Literal["auto", "page", "field"]
+#: In auto mode, an image whose longer side is at most this many pixels is one field.
+FIELD_MAX_SIDE = 1000
+#: A piece whose "not a digit" probability passes this is dropped rather than forced into a digit.
+REJECT_LEVEL = 0.6
+
+
+@dataclass
+class Segments:
+    """Everything one page yields before classification (small, picklable)."""
+
+    file: str
+    page: int
+    size: tuple[int, int]  # (width, height) of the page as read
+    numbers: list[NumberCandidate]
+    crops: np.ndarray  # (N, 28, 28) uint8: every piece of every hypothesis
+    index: list[list[list[list[int]]]]  # number → blob → hypothesis → crop indices
+    inverse: np.ndarray | None  # 2x3 affine from deskewed back to original pixels
+    angle: float = 0.0
+
+
+@dataclass
+class NumberRead:
+    field: str
+    number: str
+    confidence: float
+    box: tuple[int, int, int, int]  # x, y, w, h in the page as read
+    digit_confidences: list[float] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+
+
+def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") -> Segments:
+    """Clean, find fields and digits, and normalize every digit hypothesis into a 28x28 crop."""
+    h, w = gray.shape
+    whole = mode == "field" or (mode == "auto" and max(h, w) <= FIELD_MAX_SIDE)
+    clean = clean_page(gray)
+    layout = analyze(clean.ink, whole_image_field=whole)
+    numbers: list[NumberCandidate] = []
+    if whole:
+        numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image")
+    else:
+        free = layout.ink.copy()
+        counters = {"box": 0, "comb": 0}
+        for fld in sorted(layout.fields, key=lambda f: (f.y // max(f.h, 1), f.x)):
+            counters[fld.kind] += 1
+            inset = max(2, min(fld.w, fld.h) // 20)
+            region = (fld.x + inset, fld.y + inset, max(1, fld.w - 2 * inset), max(1, fld.h - 2 * inset))
+            numbers += numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}")
+            free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
+        numbers += numbers_in_free_text(free)
+        numbers.sort(key=lambda n: (n.box[1] + n.box[3] // 2) // max(n.box[3], 1) * 10**6 + n.box[0])
+    crops: list[np.ndarray] = []
+    index: list[list[list[list[int]]]] = []
+    for number in numbers:
+        per_blob = []
+        for hypotheses in number.splits:
+            per_hyp = []
+            for pieces in hypotheses:
+                per_hyp.append(list(range(len(crops), len(crops) + len(pieces))))
+                crops.extend(to_mnist(piece.mask) for piece in pieces)
+            per_blob.append(per_hyp)
+        index.append(per_blob)
+    stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
+    inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
+    return Segments(file, page, (w, h), numbers, stacked, index, inverse, clean.angle)
+
+
+def _page_box(blobs: list[Blob], inverse: np.ndarray | None, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Bounding box of blobs in the page as read (undoing the deskew rotation)."""
+    x0 = min(b.x for b in blobs)
+    y0 = min(b.y for b in blobs)
+    x1 = max(b.x + b.w for b in blobs)
+    y1 = max(b.y + b.h for b in blobs)
+    if inverse is None:
+        return x0, y0, x1 - x0, y1 - y0
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], float) @ inverse.T
+    lo = np.clip(np.floor(corners.min(0)), 0, None).astype(int)
+    hi = np.minimum(np.ceil(corners.max(0)).astype(int), size)
+    return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
+
+
+def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
+    """Pick each blob's most convincing reading, drop non-digits, and build the numbers."""
+    has_reject = probabilities.shape[1] > 10
+    digit_probs = probabilities[:, :10]
+    best_digit = digit_probs.argmax(1)
+    quality = digit_probs.max(1)
+    reject = probabilities[:, 10] if has_reject else np.zeros(len(probabilities))
+    reads = []
+    for number, per_blob in zip(segments.numbers, segments.index):
+        digits, confidences, crops, kept_blobs = [], [], [], []
+        for blob_hypotheses, hypotheses in zip(number.splits, per_blob):
+            # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
+            scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * 0.92 ** (len(ids) - 1)
+                      for ids in hypotheses]
+            choice = int(np.argmax(scores))
+            for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):
+                if reject[crop_id] > REJECT_LEVEL:
+                    continue  # a mark, not a digit
+                digits.append(str(best_digit[crop_id]))
+                confidences.append(float(quality[crop_id]))
+                crops.append(segments.crops[crop_id])
+                kept_blobs.append(piece)
+        if not digits:
+            continue
+        reads.append(NumberRead(
+            field=number.field,
+            number="".join(digits),
+            confidence=float(np.prod(confidences)),
+            box=_page_box(kept_blobs, segments.inverse, segments.size),
+            digit_confidences=confidences,
+            crops=crops,
+        ))
+    return reads

@@ -1,0 +1,270 @@
+"""From an ink mask to digit candidates and numbers.
+
+Connected components are filtered (specks, dots, commas, dashes), broken strokes are joined,
+and components are grouped into numbers: one per field, or by line and gap on free-form
+pages. A component too wide to be one digit gets split hypotheses (2-4 pieces cut at the
+thinnest ink columns); the classifier later keeps the hypothesis it is most sure of.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Blob:
+    """A connected piece of ink (or several joined); box in deskewed page pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    mask: np.ndarray  # binary crop, shape (h, w)
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+@dataclass
+class NumberCandidate:
+    """The blobs of one number in reading order, and the field it was found in."""
+
+    field: str
+    blobs: list[Blob]
+    splits: list[list[list[Blob]]] = field(default_factory=list)  # per blob: hypotheses
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        x0 = min(b.x for b in self.blobs)
+        y0 = min(b.y for b in self.blobs)
+        x1 = max(b.x + b.w for b in self.blobs)
+        y1 = max(b.y + b.h for b in self.blobs)
+        return x0, y0, x1 - x0, y1 - y0
+
+
+def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Blob]:
+    """Connected components (8-connected) of the ink, optionally inside a region."""
+    ox, oy = 0, 0
+    if region is not None:
+        ox, oy, w, h = region
+        ink = ink[oy : oy + h, ox : ox + w]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    blobs = []
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        mask = np.where(labels[y : y + h, x : x + w] == label, 255, 0).astype(np.uint8)
+        blobs.append(Blob(int(x + ox), int(y + oy), int(w), int(h), mask))
+    return blobs
+
+
+def is_sliver(blob: Blob, span: float) -> bool:
+    """A rule, fold or page edge: very long and thin, or thin and most of the field tall/wide."""
+    ratio = max(blob.h, blob.w) / max(1, min(blob.h, blob.w))
+    return ratio > 10 or (ratio > 4 and max(blob.h, blob.w) > 0.6 * span)
+
+
+def typical_height(blobs: list[Blob]) -> float:
+    """The height of a digit here: area-weighted median height, so specks barely count."""
+    if not blobs:
+        return 0.0
+    areas = np.array([int(b.mask.sum() // 255) for b in blobs], float)
+    heights = np.array([b.h for b in blobs], float)
+    order = np.argsort(heights)
+    cumulative = np.cumsum(areas[order])
+    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
+    """Leftovers of ruling lines, folds and scan edges."""
+    span = max(region[2], region[3]) if region[3] < region[2] / 4 else region[3]
+    return [b for b in blobs if not is_sliver(b, span)]
+
+
+def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> list[Blob]:
+    """The blobs on the number's line: stray marks off that line are not part of the number.
+
+    The line is anchored on big blobs near the field's centre, where a writer puts a number.
+    """
+    if len(blobs) < 2:
+        return blobs
+    areas = np.array([int(b.mask.sum() // 255) for b in blobs], float)
+    centres = np.array([[b.cx, b.cy] for b in blobs])
+    big = areas >= 0.4 * areas.max()
+    direction = np.array([1.0, 0.0])
+    if big.sum() >= 3:
+        picked = centres[big] - centres[big].mean(0)
+        _, _, vt = np.linalg.svd(picked, full_matrices=False)
+        if abs(vt[0][0]) >= 0.5:  # within 60° of horizontal
+            direction = vt[0] if vt[0][0] > 0 else -vt[0]
+    reach = np.hypot(*centre) + 1.0
+    closeness = 1.0 - np.hypot(*(centres - np.array(centre)).T) / reach
+    anchor = centres[int(np.argmax(areas * closeness ** 2))]
+    normal = np.array([-direction[1], direction[0]])
+    distance = np.abs((centres - anchor) @ normal)
+    return [b for b, d in zip(blobs, distance) if d < 0.8 * max(height, 1.0)]
+
+
+def drop_marks(blobs: list[Blob], height: float) -> list[Blob]:
+    """Remove dots, commas, dashes and specks: marks that are no digit at this text size."""
+    kept = []
+    for blob in blobs:
+        if blob.h < 0.4 * height and blob.w < 0.6 * height:
+            continue  # dot, comma, speck
+        if blob.h < 0.35 * height and blob.w >= blob.h * 1.5:
+            continue  # dash, underline stub
+        if blob.h > 3.0 * height or blob.w > 8 * height:
+            continue  # scribble, stroke across the page
+        kept.append(blob)
+    return kept
+
+
+def join(a: Blob, b: Blob) -> Blob:
+    x0, y0 = min(a.x, b.x), min(a.y, b.y)
+    x1, y1 = max(a.x + a.w, b.x + b.w), max(a.y + a.h, b.y + b.h)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for blob in (a, b):
+        region = mask[blob.y - y0 : blob.y - y0 + blob.h, blob.x - x0 : blob.x - x0 + blob.w]
+        np.maximum(region, blob.mask, out=region)
+    return Blob(x0, y0, x1 - x0, y1 - y0, mask)
+
+
+def join_broken(blobs: list[Blob], height: float) -> list[Blob]:
+    """Join pieces stacked in one column (a '5' and its detached bar, a broken '4')."""
+    blobs = sorted(blobs, key=lambda b: b.x)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(blobs)):
+            for j in range(i + 1, len(blobs)):
+                a, b = blobs[i], blobs[j]
+                overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+                if overlap <= 0.5 * min(a.w, b.w):
+                    continue
+                top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+                if bottom - top > 1.35 * height:
+                    continue
+                blobs[i] = join(a, b)
+                del blobs[j]
+                changed = True
+                break
+            if changed:
+                break
+    return blobs
+
+
+def reading_order(blobs: list[Blob]) -> list[Blob]:
+    """Order along the writing direction, which may be slanted (a photo taken at an angle)."""
+    if len(blobs) < 3:
+        return sorted(blobs, key=lambda b: b.cx)
+    centres = np.array([[b.cx, b.cy] for b in blobs])
+    centred = centres - centres.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    direction = vt[0] if vt[0][0] >= 0 else -vt[0]
+    if abs(direction[1]) > 0.87 * np.linalg.norm(direction):  # > 60°: a column, not a row
+        direction = np.array([1.0, 0.0])
+    return [blobs[i] for i in np.argsort(centred @ direction)]
+
+
+def lines_of(blobs: list[Blob]) -> list[list[Blob]]:
+    """Group blobs into text lines by vertical overlap, top to bottom."""
+    lines: list[list[Blob]] = []
+    spans: list[list[float]] = []
+    for blob in sorted(blobs, key=lambda b: b.cy):
+        for line, span in zip(lines, spans):
+            overlap = min(span[1], blob.y + blob.h) - max(span[0], blob.y)
+            if overlap > 0.5 * min(blob.h, span[1] - span[0]):
+                line.append(blob)
+                span[0], span[1] = min(span[0], blob.y), max(span[1], blob.y + blob.h)
+                break
+        else:
+            lines.append([blob])
+            spans.append([float(blob.y), float(blob.y + blob.h)])
+    return [sorted(line, key=lambda b: b.x) for line in lines]
+
+
+def split_by_gaps(line: list[Blob], height: float) -> list[list[Blob]]:
+    """Cut a line into numbers where the gap between digits is wider than a digit's half height."""
+    numbers = [[line[0]]]
+    for previous, blob in zip(line, line[1:]):
+        right = max(b.x + b.w for b in numbers[-1])
+        if blob.x - right > 0.6 * height:
+            numbers.append([blob])
+        else:
+            numbers[-1].append(blob)
+        del previous
+    return numbers
+
+
+def cut(blob: Blob, columns: list[int]) -> list[Blob]:
+    """Cut a blob at the given columns; each piece is trimmed to its own ink."""
+    pieces = []
+    edges = [0, *columns, blob.w]
+    for left, right in zip(edges, edges[1:]):
+        part = blob.mask[:, left:right]
+        ys, xs = np.nonzero(part)
+        if ys.size == 0:
+            return []
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        pieces.append(Blob(blob.x + left + int(x0), blob.y + int(y0), int(x1 - x0), int(y1 - y0),
+                           part[y0:y1, x0:x1].copy()))
+    return pieces
+
+
+def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
+    """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits."""
+    hypotheses = [[blob]]
+    if blob.w < 0.75 * max(blob.h, 0.6 * height):
+        return hypotheses
+    profile = (blob.mask > 0).sum(axis=0).astype(float)
+    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
+    most = min(4, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))
+    for parts in range(2, most + 1):
+        columns = []
+        for k in range(1, parts):
+            centre = blob.w * k / parts
+            lo = int(max(1, centre - 0.18 * blob.w / parts * 2))
+            hi = int(min(blob.w - 1, centre + 0.18 * blob.w / parts * 2))
+            if hi <= lo:
+                break
+            columns.append(lo + int(np.argmin(profile[lo:hi])))
+        if len(columns) == parts - 1 and columns == sorted(set(columns)):
+            pieces = cut(blob, columns)
+            if len(pieces) == parts:
+                hypotheses.append(pieces)
+    return hypotheses
+
+
+def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str) -> list[NumberCandidate]:
+    """All ink of a field is one number."""
+    blobs = drop_rule_slivers(blobs_in(ink, region), region)
+    height = typical_height(blobs)
+    blobs = join_broken(drop_marks(blobs, height), height)
+    if not blobs:
+        return []
+    height = typical_height(blobs)
+    blobs = main_line(blobs, height, (region[0] + region[2] / 2, region[1] + region[3] / 2))
+    ordered = reading_order(blobs)
+    return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
+
+
+def numbers_in_free_text(ink: np.ndarray, prefix: str = "line") -> list[NumberCandidate]:
+    """Free-form ink: lines by vertical overlap, numbers by horizontal gaps."""
+    blobs = blobs_in(ink)
+    if not blobs:
+        return []
+    height = typical_height(blobs)
+    blobs = join_broken(drop_marks(blobs, height), height)
+    numbers = []
+    for index, line in enumerate(lines_of(blobs), start=1):
+        line_height = typical_height(line)
+        for group in split_by_gaps(line, line_height):
+            numbers.append(NumberCandidate(f"{prefix}{index}", group,
+                                           [split_hypotheses(b, line_height) for b in group]))
+    return numbers
