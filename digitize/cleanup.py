@@ -53,23 +53,26 @@ def remove_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
     return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
-def remove_dark_margins(ink: np.ndarray) -> np.ndarray:
-    """Scanner margins and page edges: huge solid blobs touching the border are not handwriting."""
-    h, w = ink.shape
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+def dark_margins(gray: np.ndarray) -> np.ndarray:
+    """Scanner background and page edges: big dark regions touching the border, plus a fringe.
+
+    Found on the raw gray image, because lighting normalization turns a wide black margin
+    into "paper" and leaves only its ragged edge as false ink.
+    """
+    h, w = gray.shape
+    dark = np.where(gray < 0.45 * float(np.median(gray)), 255, 0).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
-    solid = area > 0.5 * bw * bh
-    big = (bh > 0.5 * h) | (bw > 0.5 * w)
-    drop = touches & solid & big & (area > 0.02 * h * w)
+    solid = area > 0.6 * bw * bh
+    big = (area > 0.01 * h * w) & ((bh > 0.3 * h) | (bw > 0.3 * w))
+    drop = touches & solid & big
     drop[0] = False
-    if not drop.any():
-        return ink
-    # Also drop the blurry fringe next to a margin: grow the margin a little before removing.
     margin = np.where(drop[labels], 255, 0).astype(np.uint8)
-    grow = max(3, min(h, w) // 50)
-    margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (grow, grow)))
-    return cv2.bitwise_and(ink, cv2.bitwise_not(margin))
+    if drop.any():
+        grow = max(3, min(h, w) // 30)
+        margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
+    return margin
 
 
 def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
@@ -96,7 +99,7 @@ def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
     normalized = normalize_lighting(gray)
     ink = binarize(normalized)
-    ink = remove_dark_margins(ink)
+    ink = cv2.bitwise_and(ink, cv2.bitwise_not(dark_margins(gray)))
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
     ink = remove_specks(ink, min_area)
     angle = estimate_skew(ink) if deskew else 0.0

@@ -23,11 +23,27 @@ class Field:
     cells: int = 1
 
 
-def rule_masks(ink: np.ndarray, min_length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical rules: ink runs at least min_length long in one direction."""
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_length, 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_length)))
+def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical rules: straight ink runs at least this long in one direction."""
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_horizontal, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_vertical)))
     return horizontal, vertical
+
+
+def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
+    """Vertical runs that are rules: very long, or meeting a horizontal rule (a box side).
+
+    A handwritten '1' or '4' can be as straight as a short rule, but it does not touch one.
+    """
+    if not vertical.any():
+        return vertical
+    near_rule = cv2.dilate(horizontal, np.ones((7, 7), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    touching = np.zeros(count, bool)
+    touching[np.unique(labels[(near_rule > 0) & (labels > 0)])] = True
+    keep = touching | (stats[:, cv2.CC_STAT_HEIGHT] >= long_enough)
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
 def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarray:
@@ -102,8 +118,12 @@ class Layout:
 def analyze(ink: np.ndarray, whole_image_field: bool) -> Layout:
     """Find rules and boxes, remove the rules, and return the fields of the page."""
     h, w = ink.shape
-    min_length = max(25, min(h, w) // 12) if whole_image_field else max(40, min(h, w) // 30)
-    horizontal, vertical = rule_masks(ink, min_length)
+    if whole_image_field:
+        # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
+        horizontal, vertical = rule_masks(ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
+    else:
+        horizontal, vertical = rule_masks(ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
+        vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
     rules = cv2.bitwise_or(horizontal, vertical)
     thickness = _rule_thickness(rules)
     cleaned = remove_rules(ink, rules, thickness)

@@ -53,7 +53,7 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
     """Clean, find fields and digits, and normalize every digit hypothesis into a 28x28 crop."""
     h, w = gray.shape
     whole = mode == "field" or (mode == "auto" and max(h, w) <= FIELD_MAX_SIDE)
-    clean = clean_page(gray)
+    clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     layout = analyze(clean.ink, whole_image_field=whole)
     numbers: list[NumberCandidate] = []
     if whole:
@@ -67,7 +67,8 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
             region = (fld.x + inset, fld.y + inset, max(1, fld.w - 2 * inset), max(1, fld.h - 2 * inset))
             numbers += numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}")
             free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
-        numbers += numbers_in_free_text(free)
+        heights = [b.h for n in numbers for b in n.blobs]
+        numbers += numbers_in_free_text(free, 0.5 * float(np.median(heights)) if heights else 0.0)
         numbers.sort(key=lambda n: (n.box[1] + n.box[3] // 2) // max(n.box[3], 1) * 10**6 + n.box[0])
     crops: list[np.ndarray] = []
     index: list[list[list[list[int]]]] = []
@@ -111,7 +112,7 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
         digits, confidences, crops, kept_blobs = [], [], [], []
         for blob_hypotheses, hypotheses in zip(number.splits, per_blob):
             # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
-            scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * 0.92 ** (len(ids) - 1)
+            scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * 0.85 ** (len(ids) - 1)
                       for ids in hypotheses]
             choice = int(np.argmax(scores))
             for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):

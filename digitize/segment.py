@@ -72,19 +72,31 @@ def is_sliver(blob: Blob, span: float) -> bool:
 
 def typical_height(blobs: list[Blob]) -> float:
     """The height of a digit here: area-weighted median height, so specks barely count."""
+    upright = [b for b in blobs if b.w <= 2.5 * b.h]  # dashes and underlines say nothing
+    blobs = upright or blobs
     if not blobs:
         return 0.0
     areas = np.array([int(b.mask.sum() // 255) for b in blobs], float)
     heights = np.array([b.h for b in blobs], float)
+    big = areas >= 0.3 * areas.max()  # printed small text and specks must not outvote digits
+    areas, heights = areas[big], heights[big]
     order = np.argsort(heights)
     cumulative = np.cumsum(areas[order])
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
-    """Leftovers of ruling lines, folds and scan edges."""
-    span = max(region[2], region[3]) if region[3] < region[2] / 4 else region[3]
-    return [b for b in blobs if not is_sliver(b, span)]
+    """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
+    x0, y0, w, h = region
+    span = max(w, h) if h < w / 4 else h
+    biggest = max((int(b.mask.sum()) for b in blobs), default=0)
+    kept = []
+    for blob in blobs:
+        on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
+        if is_sliver(blob, span) or (on_border and blob.mask.sum() < 0.25 * biggest):
+            continue
+        kept.append(blob)
+    return kept
 
 
 def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> list[Blob]:
@@ -145,10 +157,14 @@ def join_broken(blobs: list[Blob], height: float) -> list[Blob]:
             for j in range(i + 1, len(blobs)):
                 a, b = blobs[i], blobs[j]
                 overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
-                if overlap <= 0.5 * min(a.w, b.w):
-                    continue
                 top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
-                if bottom - top > 1.35 * height:
+                gap = max(a.y, b.y) - min(a.y + a.h, b.y + b.h)
+                if bottom - top > 1.35 * height or gap > 0.3 * height:
+                    continue
+                stacked = overlap > 0.5 * min(a.w, b.w)
+                # A detached bar or hook: a small piece touching the other's column range.
+                small = min(a.mask.sum(), b.mask.sum()) < 0.35 * max(a.mask.sum(), b.mask.sum())
+                if not (stacked or (small and overlap > 0.15 * min(a.w, b.w))):
                     continue
                 blobs[i] = join(a, b)
                 del blobs[j]
@@ -220,24 +236,34 @@ def cut(blob: Blob, columns: list[int]) -> list[Blob]:
 def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
     """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits."""
     hypotheses = [[blob]]
-    if blob.w < 0.75 * max(blob.h, 0.6 * height):
+    if blob.w < 0.95 * max(blob.h, 0.6 * height):
         return hypotheses
-    profile = (blob.mask > 0).sum(axis=0).astype(float)
-    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
+    ink = blob.mask > 0
+    profile = ink.sum(axis=0).astype(float)
+    runs = np.maximum(1, (np.diff(ink.astype(np.int8), axis=0) == 1).sum(axis=0) + ink[0])
+    # Touching digits meet in one stroke; the middle of an '0' or '8' crosses two or more.
+    cost = np.convolve(profile * runs, np.ones(3) / 3, mode="same")
     most = min(4, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))
     for parts in range(2, most + 1):
-        columns = []
+        window = 0.35 * blob.w / parts
+        options: list[list[int]] = [[]]
         for k in range(1, parts):
             centre = blob.w * k / parts
-            lo = int(max(1, centre - 0.18 * blob.w / parts * 2))
-            hi = int(min(blob.w - 1, centre + 0.18 * blob.w / parts * 2))
+            lo, hi = int(max(1, centre - window)), int(min(blob.w - 1, centre + window))
             if hi <= lo:
+                options = []
                 break
-            columns.append(lo + int(np.argmin(profile[lo:hi])))
-        if len(columns) == parts - 1 and columns == sorted(set(columns)):
-            pieces = cut(blob, columns)
-            if len(pieces) == parts:
-                hypotheses.append(pieces)
+            penalty = cost[lo:hi] + 0.25 * cost.max() * np.abs(np.arange(lo, hi) - centre) / window
+            best = np.argsort(penalty)
+            picks = [lo + int(best[0])]
+            if parts == 2:  # offer the next-best, well-separated cuts too
+                picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * blob.w][:2]
+            options = [o + [p] for o in options for p in picks]
+        for columns in options:
+            if columns == sorted(set(columns)):
+                pieces = cut(blob, columns)
+                if len(pieces) == parts:
+                    hypotheses.append(pieces)
     return hypotheses
 
 
@@ -254,9 +280,13 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
 
 
-def numbers_in_free_text(ink: np.ndarray, prefix: str = "line") -> list[NumberCandidate]:
-    """Free-form ink: lines by vertical overlap, numbers by horizontal gaps."""
-    blobs = blobs_in(ink)
+def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str = "line") -> list[NumberCandidate]:
+    """Free-form ink: lines by vertical overlap, numbers by horizontal gaps.
+
+    `min_height` drops writing much smaller than the handwriting in the page's fields: printed
+    labels and captions of a form.
+    """
+    blobs = [b for b in blobs_in(ink) if b.h >= min_height]
     if not blobs:
         return []
     height = typical_height(blobs)

@@ -1,0 +1,115 @@
+"""Segmentation on generated images with known truth."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digitize.cleanup import clean_page, estimate_skew
+from digitize.layout import analyze
+from digitize.segment import Blob, blobs_in, numbers_in_field, numbers_in_free_text, reading_order, split_hypotheses
+
+
+def page_with(draw, size=(400, 600)) -> np.ndarray:
+    image = np.full(size, 255, np.uint8)
+    draw(image)
+    return image
+
+
+def write(image, text, x, y, scale=2.0, thickness=4):
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, thickness, cv2.LINE_AA)
+
+
+def test_free_text_groups_numbers_by_line_and_gap():
+    def draw(image):
+        write(image, "12", 40, 100)
+        write(image, "345", 300, 100)
+        write(image, "6", 40, 250)
+    ink = clean_page(page_with(draw)).ink
+    numbers = numbers_in_free_text(ink)
+    assert [len(n.blobs) for n in numbers] == [2, 3, 1]
+    assert [n.field for n in numbers] == ["line1", "line1", "line2"]
+
+
+def test_dots_commas_and_dashes_are_dropped():
+    def draw(image):
+        write(image, "4", 40, 100)
+        write(image, "2", 85, 100)
+        cv2.circle(image, (135, 97), 4, 0, -1)  # a full stop
+        cv2.line(image, (150, 80), (185, 80), 0, 4)  # a dash
+    numbers = numbers_in_free_text(clean_page(page_with(draw)).ink)
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 2
+
+
+def test_broken_five_is_joined():
+    def draw(image):
+        cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
+        cv2.line(image, (62, 48), (60, 75), 0, 5)
+        cv2.ellipse(image, (75, 95), (22, 22), 0, 200, 500, 0, 5)
+    ink = clean_page(page_with(draw, (200, 200))).ink
+    numbers = numbers_in_field(ink, (0, 0, 200, 200), "image")
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 1
+
+
+def test_touching_digits_get_a_two_piece_hypothesis():
+    def draw(image):
+        cv2.ellipse(image, (60, 60), (28, 40), 0, 0, 360, 0, 6)  # two zeros written touching
+        cv2.ellipse(image, (113, 60), (28, 40), 0, 0, 360, 0, 6)
+    ink = clean_page(page_with(draw, (120, 200))).ink
+    blob = max(blobs_in(ink), key=lambda b: b.w)
+    hypotheses = split_hypotheses(blob, blob.h)
+    assert len(hypotheses[0]) == 1
+    two = [h for h in hypotheses if len(h) == 2]
+    assert two, "a wide blob must offer a split into two digits"
+    left, right = two[0]
+    assert left.x + left.w <= right.x + 2 and abs(left.w - right.w) < 0.35 * blob.w
+
+
+def test_digit_crossing_a_box_line_survives_rule_removal():
+    def draw(image):
+        cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
+        write(image, "7", 100, 175, scale=3.0, thickness=5)  # descends through the bottom rule
+    ink = clean_page(page_with(draw), deskew=False).ink
+    layout = analyze(ink, whole_image_field=False)
+    assert len(layout.fields) == 1
+    below = layout.ink[163:172, 90:170]  # the stroke just below the rule is kept
+    across = layout.ink[158:163, 90:170]  # and mended where it crossed the rule
+    assert below.any() and across.any()
+    assert not layout.ink[158:163, 300:540].any()  # while the rule itself is gone
+
+
+def test_empty_box_gives_no_number():
+    def draw(image):
+        cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
+    ink = clean_page(page_with(draw), deskew=False).ink
+    layout = analyze(ink, whole_image_field=False)
+    (box,) = layout.fields
+    assert numbers_in_field(layout.ink, (box.x + 5, box.y + 5, box.w - 10, box.h - 10), "box1") == []
+
+
+def test_comb_cells_become_one_field():
+    def draw(image):
+        for i in range(7):
+            cv2.line(image, (50 + 60 * i, 100), (50 + 60 * i, 170), 0, 3)
+        cv2.line(image, (50, 100), (410, 100), 0, 3)
+        cv2.line(image, (50, 170), (410, 170), 0, 3)
+    layout = analyze(clean_page(page_with(draw), deskew=False).ink, whole_image_field=False)
+    assert [(f.kind, f.cells) for f in layout.fields] == [("comb", 6)]
+
+
+@pytest.mark.parametrize("angle", [-8.0, 6.0])
+def test_skew_is_measured(angle):
+    def draw(image):
+        for row in range(6):
+            write(image, "1234 5678 90", 30, 150 + row * 110, scale=1.6)
+    image = page_with(draw, (900, 700))
+    matrix = cv2.getRotationMatrix2D((350, 450), angle, 1.0)
+    rotated = cv2.warpAffine(image, matrix, (700, 900), borderValue=255)
+    ink = np.where(rotated < 128, 255, 0).astype(np.uint8)
+    assert abs(estimate_skew(ink) + angle) <= 0.75
+
+
+def test_reading_order_follows_a_slanted_line():
+    blobs = [Blob(int(100 + 50 * i), int(300 - 35 * i), 20, 30, np.full((30, 20), 255, np.uint8)) for i in range(5)]
+    shuffled = [blobs[i] for i in (3, 0, 4, 1, 2)]
+    assert reading_order(shuffled) == blobs
