@@ -135,14 +135,15 @@ def evaluate(model_path: Path | None, mnist: Path | None, crops: Path | None, ou
     from .evaluate import evaluate as run_evaluation
     from .model import Classifier, default_model_path
 
+    resolved = model_path or default_model_path()
+    classifier = Classifier.load(resolved)
     if crops:
         images, labels = load_crop_folder(crops)
         dataset = str(crops)
     else:
         data = load_mnist(mnist)
         images, labels, dataset = data.x_test, data.y_test, f"MNIST test set ({data.path})"
-    resolved = model_path or default_model_path()
-    result = run_evaluation(Classifier.load(resolved), images, labels, dataset, str(resolved), out_dir)
+    result = run_evaluation(classifier, images, labels, dataset, str(resolved), out_dir)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return

@@ -137,9 +137,10 @@ class Classifier:
         """Class probabilities for (N, 28, 28) uint8 images, in large batches."""
         if len(images) == 0:
             return np.zeros((0, int(self.model.output_shape[-1])), np.float32)
+        to_numpy = import_keras().ops.convert_to_numpy
         x = images.reshape(-1, 28, 28, 1).astype(np.float32)
         chunks = [
-            np.asarray(self.model(x[start : start + self.batch_size], training=False))
+            to_numpy(self.model(x[start : start + self.batch_size], training=False))
             for start in range(0, len(x), self.batch_size)
         ]
         return np.concatenate(chunks)

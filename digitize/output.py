@@ -51,7 +51,8 @@ def rows_for_page(file: str, page: int, reads: list[NumberRead], min_confidence:
 
 
 def error_row(file: str, page: int, message: str) -> Row:
-    return Row(file, page, status="error", error=message)
+    """An error row; the message is kept to one line so that every row is one CSV line."""
+    return Row(file, page, status="error", error=" ".join(message.split()))
 
 
 class CsvWriter:
@@ -120,16 +121,23 @@ def write_crops(folder: Path, stem: str, reads: list[NumberRead]) -> None:
 
 
 def files_done(path: str | os.PathLike[str]) -> set[str]:
-    """Files already in a results CSV, for --resume; a torn last line is cut off first."""
+    """Files already complete in a results CSV, for --resume.
+
+    Each file's rows go out in one write, so only the last file can be incomplete (a torn row,
+    or some of its rows missing): its rows are cut off and the file is read again.
+    """
     target = Path(path)
     if not target.exists() or target.stat().st_size == 0:
         return set()
     data = target.read_bytes()
-    if not data.endswith(b"\n"):  # killed mid-write: drop the partial row
-        data = data[: data.rfind(b"\n") + 1]
-        target.write_bytes(data)
-    reader = csv.reader(io.StringIO(data.decode("utf-8")))
-    header = next(reader, None)
-    if header != HEADER:
+    data = data[: data.rfind(b"\n") + 1]  # a torn last row
+    lines = data.decode("utf-8").splitlines(keepends=True)
+    if not lines or next(csv.reader([lines[0]])) != HEADER:
         raise DigitizeError(f"{target} is not a digitize results file; cannot resume into it")
-    return {row[0] for row in reader if row}
+    files = [row[0] for row in csv.reader(lines[1:]) if row]
+    keep = len(files)
+    while keep and files[keep - 1] == files[-1]:
+        keep -= 1
+    lines, files = lines[: 1 + keep], files[:keep]
+    target.write_text("".join(lines), encoding="utf-8")
+    return set(files)

@@ -1,0 +1,124 @@
+"""Decoding: every format and bit depth, and every kind of bad file as a clear PageError."""
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitize.pages import Page, PageError, find_inputs, load_pages
+
+
+def gray_page(value: int = 200) -> np.ndarray:
+    image = np.full((60, 80), value, np.uint8)
+    image[20:40, 30:34] = 0
+    return image
+
+
+def pages_of(path) -> list:
+    return list(load_pages(str(path)))
+
+
+def test_multi_page_tiff(tmp_path):
+    path = tmp_path / "scan.tif"
+    frames = [Image.fromarray(gray_page(v)) for v in (250, 200, 150)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    pages = pages_of(path)
+    assert [p.page for p in pages] == [1, 2, 3] and all(isinstance(p, Page) for p in pages)
+    assert [int(p.image[0, 0]) for p in pages] == [250, 200, 150]
+
+
+def test_pdf_pages_render_at_300_dpi(tmp_path):
+    path = tmp_path / "doc.pdf"
+    frames = [Image.fromarray(gray_page(v)) for v in (255, 128)]
+    frames[0].save(path, "PDF", resolution=100, save_all=True, append_images=frames[1:])
+    pages = pages_of(path)
+    assert [p.page for p in pages] == [1, 2]
+    height, width = pages[0].image.shape  # 60x80 px at 100 dpi → 180x240 at 300 dpi
+    assert abs(height - 180) <= 1 and abs(width - 240) <= 1
+    assert pages[1].image.dtype == np.uint8 and abs(int(pages[1].image[5, 5]) - 128) < 8
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16"])
+def test_bit_depths_and_colour_modes(tmp_path, mode):
+    base = Image.fromarray(gray_page())
+    if mode == "I;16":
+        image = Image.fromarray((gray_page().astype(np.uint16) * 257))
+    elif mode == "RGBA":
+        rgba = np.dstack([gray_page()] * 3 + [np.full((60, 80), 255, np.uint8)])
+        rgba[0:5, 0:5, 3] = 0  # transparent corner becomes white paper
+        image = Image.fromarray(rgba, "RGBA")
+    else:
+        image = base.convert(mode)
+    path = tmp_path / f"img_{mode.replace(';', '')}.png"
+    image.save(path)
+    (page,) = pages_of(path)
+    assert page.image.dtype == np.uint8 and page.image.shape == (60, 80)
+    assert page.image[30, 31] < 20 and abs(int(page.image[50, 70]) - 200) <= 2
+    if mode == "RGBA":
+        assert page.image[0, 0] == 255
+
+
+def test_zero_byte_file(tmp_path):
+    path = tmp_path / "empty.png"
+    path.write_bytes(b"")
+    (error,) = pages_of(path)
+    assert isinstance(error, PageError) and "empty file" in error.message
+
+
+def test_text_file_named_png(tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("just some words")
+    (error,) = pages_of(path)
+    assert isinstance(error, PageError) and "not an image" in error.message
+
+
+def test_truncated_jpeg(tmp_path):
+    path = tmp_path / "cut.jpg"
+    Image.fromarray(gray_page()).save(path, quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    (error,) = pages_of(path)
+    assert isinstance(error, PageError) and "cannot decode" in error.message
+
+
+def test_file_named_pdf_that_is_not(tmp_path):
+    path = tmp_path / "fake.pdf"
+    path.write_bytes(b"%PDF-1.4\n this is not really a pdf")
+    (error,) = pages_of(path)
+    assert isinstance(error, PageError) and "PDF" in error.message
+
+
+def test_decompression_bomb_header(tmp_path):
+    """A PNG that claims 30,000 x 30,000 pixels is refused before any pixel is decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+                     + chunk(b"IEND", b""))
+    (error,) = pages_of(path)
+    assert isinstance(error, PageError) and "decompression bomb" in error.message
+
+
+def test_tiny_image_is_a_page(tmp_path):
+    path = tmp_path / "dot.png"
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(path)
+    (page,) = pages_of(path)
+    assert isinstance(page, Page) and page.image.shape == (1, 1)
+
+
+def test_find_inputs_walks_sorted_and_reports_problems(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "2.png").write_bytes(b"x")
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("skipped inside folders")
+    os.symlink(tmp_path, tmp_path / "b" / "loop")
+    found = list(find_inputs([str(tmp_path), str(tmp_path / "missing.png")]))
+    names = [(os.path.relpath(f, tmp_path), problem) for f, problem in found]
+    assert names[0] == ("a.jpg", None) and names[1] == (os.path.join("b", "2.png"), None)
+    assert any("loop" in (problem or "") for _, problem in names)
+    assert names[-1][1] == "no such file or folder"

@@ -1,0 +1,129 @@
+"""`digitize run` end to end: the samples, bad input in a batch, workers, resume."""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from digitize.cli import main
+from digitize.synth import free_page
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(main, ["run", *args, "-q"])
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def encrypted_pdf() -> bytes:
+    """A minimal PDF with a standard security handler whose empty user password is wrong."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
+               b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, b"ab" * 16, b"ab" * 16, xref)
+    return out
+
+
+def test_samples_are_read_as_expected(tmp_path, model_path):
+    out = tmp_path / "results.csv"
+    result = run_cli(str(ROOT / "samples"), "-o", str(out), "--model", str(model_path), "-j", "1")
+    assert result.exit_code == 0, result.output
+    expected = rows_of(ROOT / "samples" / "expected.csv")
+    got = rows_of(out)
+    key = lambda r: (Path(r["file"]).name, r["page"], r["field"], r["number"])  # noqa: E731
+    found = {key(r): r for r in got}
+    right = [e for e in expected if key(e) in found]
+    assert len(right) >= 0.95 * len(expected), sorted(set(map(key, expected)) - set(found))
+    extra = [k for k in found if k not in {key(e) for e in expected}]
+    assert len(extra) <= 0.05 * len(expected), extra
+    for truth in right:  # boxes are where the generator wrote the numbers
+        read = found[key(truth)]
+        tx, ty, tw, th = (int(truth[k]) for k in ("x", "y", "width", "height"))
+        rx, ry, rw, rh = (int(read[k]) for k in ("x", "y", "width", "height"))
+        overlap_w = min(tx + tw, rx + rw) - max(tx, rx)
+        overlap_h = min(ty + th, ry + rh) - max(ty, ry)
+        assert overlap_w > 0.5 * tw and overlap_h > 0.5 * th, (truth, read)
+
+
+@pytest.fixture()
+def mixed_batch(tmp_path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    page = free_page(np.random.default_rng(3), lines=2, per_line=2)
+    cv2.imwrite(str(folder / "a_good.png"), page.image)
+    (folder / "b_zero.png").write_bytes(b"")
+    (folder / "c_text.png").write_text("not an image")
+    (folder / "d_fake.pdf").write_bytes(b"%PDF-1.7 garbage")
+    (folder / "e_locked.pdf").write_bytes(encrypted_pdf())
+    jpeg = cv2.imencode(".jpg", page.image)[1].tobytes()
+    (folder / "f_cut.jpg").write_bytes(jpeg[: len(jpeg) // 3])
+    cv2.imwrite(str(folder / "g_blank.png"), np.full((1100, 850), 255, np.uint8))
+    cv2.imwrite(str(folder / "h_tiny.png"), np.zeros((1, 1), np.uint8))
+    return folder
+
+
+def test_bad_files_never_stop_the_batch(mixed_batch, tmp_path, model_path):
+    out = tmp_path / "out.csv"
+    result = run_cli(str(mixed_batch), "-o", str(out), "--model", str(model_path), "-j", "1")
+    assert result.exit_code == 1
+    rows = rows_of(out)
+    by_file = {}
+    for row in rows:
+        by_file.setdefault(Path(row["file"]).name, []).append(row)
+    assert sorted(by_file) == sorted(p.name for p in mixed_batch.iterdir())
+    status = {name: {r["status"] for r in rs} for name, rs in by_file.items()}
+    assert status["a_good.png"] <= {"ok", "review"} and len(by_file["a_good.png"]) >= 3
+    for bad in ("b_zero.png", "c_text.png", "d_fake.pdf", "e_locked.pdf", "f_cut.jpg"):
+        assert status[bad] == {"error"} and by_file[bad][0]["error"], bad
+    assert "encrypted" in by_file["e_locked.pdf"][0]["error"]
+    assert status["g_blank.png"] == {"empty"}
+
+
+def test_workers_give_the_same_csv(mixed_batch, tmp_path, model_path):
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    run_cli(str(mixed_batch), "-o", str(one), "--model", str(model_path), "-j", "1")
+    run_cli(str(mixed_batch), "-o", str(two), "--model", str(model_path), "-j", "2")
+    assert one.read_text() == two.read_text()
+
+
+def test_resume_skips_done_files_and_matches_a_full_run(mixed_batch, tmp_path, model_path):
+    full = tmp_path / "full.csv"
+    run_cli(str(mixed_batch), "-o", str(full), "--model", str(model_path), "-j", "1")
+    lines = full.read_text().splitlines(keepends=True)
+    partial = tmp_path / "partial.csv"
+    partial.write_text("".join(lines[:3]) + lines[3][:10])  # interrupted in the middle of a row
+    result = run_cli(str(mixed_batch), "-o", str(partial), "--model", str(model_path), "-j", "1", "--resume")
+    assert result.exit_code == 1
+    assert partial.read_text() == full.read_text()
+
+
+def test_overlay_and_crops_are_written(tmp_path, model_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ROOT / "samples" / "form.png", folder / "form.png")
+    result = run_cli(str(folder), "-o", str(tmp_path / "o.csv"), "--model", str(model_path), "-j", "1",
+                     "--overlay", str(tmp_path / "ov"), "--crops", str(tmp_path / "cr"))
+    assert result.exit_code == 0, result.output
+    overlay = cv2.imread(str(next((tmp_path / "ov").iterdir())))
+    assert overlay is not None and overlay.shape[:2] == cv2.imread(str(folder / "form.png")).shape[:2]
+    crops = list((tmp_path / "cr").iterdir())
+    digits = sum(len(r["number"]) for r in rows_of(tmp_path / "o.csv"))
+    assert len(crops) == digits and all(cv2.imread(str(c), 0).shape == (28, 28) for c in crops)
