@@ -61,6 +61,8 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     """
     h, w = gray.shape
     dark = np.where(gray < 0.45 * float(np.median(gray)), 255, 0).astype(np.uint8)
+    if not (dark[0].any() or dark[-1].any() or dark[:, 0].any() or dark[:, -1].any()):
+        return np.zeros_like(dark)  # nothing dark reaches the border: no margin
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)

@@ -21,6 +21,8 @@ from .segment import Blob, NumberCandidate, numbers_in_field, numbers_in_free_te
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
 FIELD_MAX_SIDE = 1000
+#: Pages are read at about 150 dpi: plenty for a 28x28 digit, and 4x less work than 300 dpi.
+WORKING_SHORT_SIDE = 1300
 #: A piece whose "not a digit" probability passes this is dropped rather than forced into a digit.
 REJECT_LEVEL = 0.6
 
@@ -35,8 +37,9 @@ class Segments:
     numbers: list[NumberCandidate]
     crops: np.ndarray  # (N, 28, 28) uint8: every piece of every hypothesis
     index: list[list[list[list[int]]]]  # number → blob → hypothesis → crop indices
-    inverse: np.ndarray | None  # 2x3 affine from deskewed back to original pixels
+    inverse: np.ndarray | None  # 2x3 affine from deskewed back to working pixels
     angle: float = 0.0
+    scale: int = 1  # working pixels → pixels of the page as read
 
 
 @dataclass
@@ -51,8 +54,12 @@ class NumberRead:
 
 def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") -> Segments:
     """Clean, find fields and digits, and normalize every digit hypothesis into a 28x28 crop."""
+    size = gray.shape[1], gray.shape[0]
+    whole = mode == "field" or (mode == "auto" and max(size) <= FIELD_MAX_SIDE)
+    scale = 1 if whole else max(1, int(round(min(size) / WORKING_SHORT_SIDE)))
+    if scale > 1:
+        gray = cv2.resize(gray, (size[0] // scale, size[1] // scale), interpolation=cv2.INTER_AREA)
     h, w = gray.shape
-    whole = mode == "field" or (mode == "auto" and max(h, w) <= FIELD_MAX_SIDE)
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     layout = analyze(clean.ink, whole_image_field=whole)
     numbers: list[NumberCandidate] = []
@@ -83,20 +90,21 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
         index.append(per_blob)
     stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
     inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
-    return Segments(file, page, (w, h), numbers, stacked, index, inverse, clean.angle)
+    return Segments(file, page, size, numbers, stacked, index, inverse, clean.angle, scale)
 
 
-def _page_box(blobs: list[Blob], inverse: np.ndarray | None, size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Bounding box of blobs in the page as read (undoing the deskew rotation)."""
+def _page_box(blobs: list[Blob], segments: Segments) -> tuple[int, int, int, int]:
+    """Bounding box of blobs in the page as read (undoing the deskew and the working scale)."""
     x0 = min(b.x for b in blobs)
     y0 = min(b.y for b in blobs)
     x1 = max(b.x + b.w for b in blobs)
     y1 = max(b.y + b.h for b in blobs)
-    if inverse is None:
-        return x0, y0, x1 - x0, y1 - y0
-    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], float) @ inverse.T
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], float)
+    if segments.inverse is not None:
+        corners = np.hstack([corners, np.ones((4, 1))]) @ segments.inverse.T
+    corners *= segments.scale
     lo = np.clip(np.floor(corners.min(0)), 0, None).astype(int)
-    hi = np.minimum(np.ceil(corners.max(0)).astype(int), size)
+    hi = np.minimum(np.ceil(corners.max(0)).astype(int), segments.size)
     return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
 
 
@@ -128,7 +136,7 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
             field=number.field,
             number="".join(digits),
             confidence=float(np.prod(confidences)),
-            box=_page_box(kept_blobs, segments.inverse, segments.size),
+            box=_page_box(kept_blobs, segments),
             digit_confidences=confidences,
             crops=crops,
         ))

@@ -150,29 +150,32 @@ def join(a: Blob, b: Blob) -> Blob:
 def join_broken(blobs: list[Blob], height: float) -> list[Blob]:
     """Join pieces stacked in one column (a '5' and its detached bar, a broken '4')."""
     blobs = sorted(blobs, key=lambda b: b.x)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(blobs)):
-            for j in range(i + 1, len(blobs)):
-                a, b = blobs[i], blobs[j]
-                overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
-                top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
-                gap = max(a.y, b.y) - min(a.y + a.h, b.y + b.h)
-                if bottom - top > 1.35 * height or gap > 0.3 * height:
-                    continue
-                stacked = overlap > 0.5 * min(a.w, b.w)
-                # A detached bar or hook: a small piece touching the other's column range.
-                small = min(a.mask.sum(), b.mask.sum()) < 0.35 * max(a.mask.sum(), b.mask.sum())
-                if not (stacked or (small and overlap > 0.15 * min(a.w, b.w))):
-                    continue
+    i = 0
+    while i < len(blobs):
+        j = i + 1
+        while j < len(blobs) and blobs[j].x < blobs[i].x + blobs[i].w:  # sorted by x: only overlaps
+            a, b = blobs[i], blobs[j]
+            if _belong_together(a, b, height):
                 blobs[i] = join(a, b)
                 del blobs[j]
-                changed = True
-                break
-            if changed:
-                break
+                j = i + 1  # the grown blob may now reach further pieces
+            else:
+                j += 1
+        i += 1
     return blobs
+
+
+def _belong_together(a: Blob, b: Blob, height: float) -> bool:
+    overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+    gap = max(a.y, b.y) - min(a.y + a.h, b.y + b.h)
+    if bottom - top > 1.35 * height or gap > 0.3 * height:
+        return False
+    if overlap > 0.5 * min(a.w, b.w):  # stacked in one column
+        return True
+    # A detached bar or hook: a small piece reaching into the other's column range.
+    small = min(a.mask.sum(), b.mask.sum()) < 0.35 * max(a.mask.sum(), b.mask.sum())
+    return bool(small and overlap > 0.15 * min(a.w, b.w))
 
 
 def reading_order(blobs: list[Blob]) -> list[Blob]:

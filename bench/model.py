@@ -1,0 +1,44 @@
+"""Classifier figures: MNIST test accuracy, file size and batched throughput on this machine.
+
+    python bench/model.py [MODEL.keras ...] [--mnist PATH] [--batch 2048] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from digitize.data import load_mnist
+from digitize.evaluate import score
+from digitize.model import BUNDLED_MODEL, Classifier
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", type=Path, default=[BUNDLED_MODEL])
+    parser.add_argument("--mnist", type=Path)
+    parser.add_argument("--batch", type=int, default=2048)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    data = load_mnist(args.mnist)
+    print(f"cpus: {os.cpu_count()}, test digits: {len(data.x_test)}")
+    print(f"{'model':40} {'params':>8} {'MB':>6} {'test acc':>9} {'test loss':>9} {'digits/s':>9}")
+    for path in args.models:
+        classifier = Classifier.load(path)
+        classifier.batch_size = args.batch
+        classifier.probabilities(data.x_test[: args.batch])  # warm-up: graph tracing, allocations
+        best = 0.0
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            probabilities = classifier.probabilities(data.x_test)
+            best = max(best, len(data.x_test) / (time.perf_counter() - started))
+        accuracy, loss = score(probabilities, data.y_test)
+        print(f"{str(path):40} {classifier.model.count_params():8,d} {path.stat().st_size / 1e6:6.2f} "
+              f"{accuracy:9.4f} {loss:9.4f} {best:9.0f}")
+
+
+if __name__ == "__main__":
+    main()

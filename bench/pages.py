@@ -1,0 +1,123 @@
+"""Whole-page accuracy and speed on pages written with MNIST *test* digits, made at bench time.
+
+300 dpi letter pages with lines of 1-8 digit numbers, slight rotation, uneven light, noise
+and JPEG compression, generated into a temporary folder (never committed). Reports exact
+numbers (a read whose box overlaps the truth and whose digits all match), spurious numbers
+(reads that overlap no written number), pages/s and digits/s, and optionally Tesseract 5
+(digits only, --psm 11, as many processes in parallel as --jobs) on the same files.
+
+    python bench/pages.py [--pages 20] [--jobs 2] [--tesseract] [--mnist PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from digitize.batch import RunOptions, list_inputs, read_files
+from digitize.data import load_mnist
+from digitize.model import Classifier
+from digitize.output import CsvWriter
+from digitize.synth import Truth, free_page, mnist_glyphs, photograph
+
+
+def make_pages(folder: Path, count: int, seed: int, mnist) -> dict[str, list[Truth]]:
+    rng = np.random.default_rng(seed)
+    glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
+    truth = {}
+    for index in range(count):
+        page = free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8)
+        page = photograph(page, rng, angle=float(rng.uniform(-2.5, 2.5)))
+        name = folder / f"page{index:04d}.jpg"
+        cv2.imwrite(str(name), page.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        truth[str(name)] = page.truth
+    return truth
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over the smaller box."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / min(a[2] * a[3], b[2] * b[3])
+
+
+def score_pages(truth: dict[str, list[Truth]], reads: dict[str, list[tuple[str, tuple]]]) -> tuple[int, int, int, int]:
+    exact = spurious = total_reads = 0
+    for file, items in truth.items():
+        got = reads.get(file, [])
+        total_reads += len(got)
+        for item in items:
+            if any(number == item.number and overlap(box, item.box) > 0.5 for number, box in got):
+                exact += 1
+        spurious += sum(all(overlap(box, item.box) < 0.2 for item in items) for _, box in got)
+    return exact, sum(map(len, truth.values())), spurious, total_reads
+
+
+def tesseract(files: list[str], jobs: int) -> tuple[dict[str, list[str]], float]:
+    def one(file: str) -> list[str]:
+        done = subprocess.run(["tesseract", file, "stdout", "--psm", "11", "-c", "tessedit_char_whitelist=0123456789"],
+                              capture_output=True, text=True)
+        return [token for token in done.stdout.split() if token.isdigit()]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        results = dict(zip(files, pool.map(one, files)))
+    return results, time.perf_counter() - started
+
+
+def bag_score(truth: dict[str, list[Truth]], numbers: dict[str, list[str]]) -> int:
+    """Numbers found anywhere on their page (no boxes: Tesseract's word boxes differ)."""
+    return sum(sum((Counter(t.number for t in items) & Counter(numbers.get(f, []))).values())
+               for f, items in truth.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--mnist", type=Path)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--tesseract", action="store_true")
+    args = parser.parse_args()
+    mnist = load_mnist(args.mnist)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        truth = make_pages(folder, args.pages, args.seed, mnist)
+        started = time.perf_counter()
+        classifier = Classifier.load(args.model)
+        loaded = time.perf_counter()
+        reads: dict[str, list[tuple[str, tuple]]] = {}
+        digits = 0
+        with CsvWriter(folder / "out.csv") as writer:
+            for result in read_files(list_inputs([str(folder)]), RunOptions(jobs=args.jobs), classifier):
+                writer.write(result.rows)
+                reads[result.file] = [(r.number, r.box) for r in result.reads]
+                digits += sum(len(r.number) for r in result.reads)
+        finished = time.perf_counter()
+        exact, total, spurious, total_reads = score_pages(truth, reads)
+        bag = bag_score(truth, {f: [n for n, _ in r] for f, r in reads.items()})
+        work = finished - loaded
+        print(f"pages: {args.pages} (300 dpi letter, MNIST test digits), numbers written: {total}, jobs: {args.jobs}")
+        print(f"digitize: exact numbers {exact / total:.2%} ({exact}/{total}), anywhere on page {bag / total:.2%}, "
+              f"spurious {spurious / max(total_reads, 1):.2%} ({spurious}/{total_reads})")
+        print(f"digitize: {args.pages / work:.2f} pages/s, {digits / work:.0f} digits/s excluding start-up; "
+              f"{args.pages / (finished - started):.2f} pages/s including model load ({loaded - started:.1f} s)")
+        if args.tesseract:
+            numbers, seconds = tesseract(sorted(truth), args.jobs)
+            t_bag = bag_score(truth, numbers)
+            print(f"tesseract --psm 11: anywhere on page {t_bag / total:.2%}, {args.pages / seconds:.2f} pages/s "
+                  f"({seconds / args.pages:.2f} s/page); digitize is {seconds / work:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
