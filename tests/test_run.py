@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import csv
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -127,3 +131,25 @@ def test_overlay_and_crops_are_written(tmp_path, model_path):
     crops = list((tmp_path / "cr").iterdir())
     digits = sum(len(r["number"]) for r in rows_of(tmp_path / "o.csv"))
     assert len(crops) == digits and all(cv2.imread(str(c), 0).shape == (28, 28) for c in crops)
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL])
+def test_killed_run_resumes_to_the_same_csv(tmp_path, model_path, signal_number):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(11)
+    for index in range(8):
+        cv2.imwrite(str(folder / f"p{index}.png"), free_page(rng, lines=3, per_line=3).image)
+    command = [sys.executable, "-m", "digitize", "run", str(folder), "--model", str(model_path), "-j", "1", "-q"]
+    full, partial = tmp_path / "full.csv", tmp_path / "partial.csv"
+    subprocess.run(command + ["-o", str(full)], check=True)
+    process = subprocess.Popen(command + ["-o", str(partial)])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not partial.exists() or len(partial.read_text().splitlines()) < 4):
+        time.sleep(0.05)
+    process.send_signal(signal_number)
+    code = process.wait(timeout=60)
+    assert code == (130 if signal_number == signal.SIGINT else -signal.SIGKILL)
+    assert len(partial.read_text().splitlines()) < len(full.read_text().splitlines()), "killed too late to test"
+    subprocess.run(command + ["-o", str(partial), "--resume"], check=True)
+    assert partial.read_text() == full.read_text()
