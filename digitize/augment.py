@@ -48,8 +48,8 @@ def continental(image: np.ndarray, label: int, rng: np.random.Generator) -> np.n
     if label == 1:
         top = ys.min()
         x_top = float(xs[ys == top].mean())
-        angle = np.deg2rad(rng.uniform(25, 60))  # below the horizontal, towards the left
-        length = height * rng.uniform(0.3, 0.55)
+        angle = np.deg2rad(rng.uniform(25, 75))  # below the horizontal, towards the left
+        length = height * rng.uniform(0.3, 0.8)
         end = (x_top - length * np.cos(angle), top + length * np.sin(angle))
         cv2.line(out, (int(round(x_top)), int(top)), (int(round(end[0])), int(round(end[1]))), 255,
                  thickness, cv2.LINE_AA)
@@ -70,7 +70,7 @@ _SQUARE = np.ones((2, 2), np.uint8)
 
 def augment_digit(image: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
     """One scan-like variant of a 28x28 MNIST digit, renormalized like the page reader does."""
-    if label in (1, 7) and rng.random() < 0.4:
+    if label in (1, 7) and rng.random() < 0.5:
         image = continental(image, label, rng)
     out = _affine(image, rng)
     if rng.random() < 0.4:

@@ -13,7 +13,7 @@ import numpy as np
 SIZE = 28
 BOX = 20
 #: Typical MNIST stroke width in the 20x20 box, in pixels.
-TARGET_STROKE = 2.4
+TARGET_STROKE = 2.9
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -33,7 +33,7 @@ def _adjust_stroke(mask: np.ndarray, scale: float) -> np.ndarray:
     if width == 0:
         return mask
     wanted = TARGET_STROKE / scale  # stroke width we want in input pixels
-    if width < 0.7 * wanted:
+    if width < 0.85 * wanted:
         grow = int(round((wanted - width) / 2))
         if grow >= 1:
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))

@@ -25,6 +25,8 @@ FIELD_MAX_SIDE = 1000
 WORKING_SHORT_SIDE = 1300
 #: A piece whose "not a digit" probability passes this is dropped rather than forced into a digit.
 REJECT_LEVEL = 0.6
+#: Each extra cut in a blob multiplies its score by this: a split must be clearly better.
+SPLIT_PENALTY = 0.85
 
 
 @dataclass
@@ -118,14 +120,16 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
     reads = []
     for number, per_blob in zip(segments.numbers, segments.index):
         digits, confidences, crops, kept_blobs = [], [], [], []
+        tallest = max(b.h for b in number.blobs)
         for blob_hypotheses, hypotheses in zip(number.splits, per_blob):
             # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
-            scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * 0.85 ** (len(ids) - 1)
+            scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * SPLIT_PENALTY ** (len(ids) - 1)
                       for ids in hypotheses]
             choice = int(np.argmax(scores))
             for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):
-                if reject[crop_id] > REJECT_LEVEL:
-                    continue  # a mark, not a digit
+                # A mark, not a digit; a digit-sized piece needs the model to be very sure.
+                if reject[crop_id] > (REJECT_LEVEL if piece.h < 0.75 * tallest else 0.97):
+                    continue
                 digits.append(str(best_digit[crop_id]))
                 confidences.append(float(quality[crop_id]))
                 crops.append(segments.crops[crop_id])

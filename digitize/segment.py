@@ -89,11 +89,12 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
     x0, y0, w, h = region
     span = max(w, h) if h < w / 4 else h
-    biggest = max((int(b.mask.sum()) for b in blobs), default=0)
+    biggest = max(blobs, key=lambda b: int(b.mask.sum()), default=None)
     kept = []
     for blob in blobs:
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
-        if is_sliver(blob, span) or (on_border and blob.mask.sum() < 0.25 * biggest):
+        crumb = biggest is not None and blob.mask.sum() < 0.25 * biggest.mask.sum() and blob.h < 0.5 * biggest.h
+        if is_sliver(blob, span) or (on_border and crumb):
             continue
         kept.append(blob)
     return kept
@@ -106,7 +107,7 @@ def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> 
     """
     if len(blobs) < 2:
         return blobs
-    areas = np.array([int(b.mask.sum() // 255) for b in blobs], float)
+    areas = np.array([int(b.mask.sum() // 255) if b.w <= 2.5 * b.h else 0 for b in blobs], float)
     centres = np.array([[b.cx, b.cy] for b in blobs])
     big = areas >= 0.4 * areas.max()
     direction = np.array([1.0, 0.0])
@@ -129,11 +130,32 @@ def drop_marks(blobs: list[Blob], height: float) -> list[Blob]:
     for blob in blobs:
         if blob.h < 0.4 * height and blob.w < 0.6 * height:
             continue  # dot, comma, speck
-        if blob.h < 0.35 * height and blob.w >= blob.h * 1.5:
-            continue  # dash, underline stub
+        if (blob.h < 0.35 * height and blob.w >= blob.h * 1.5) or (blob.h < 0.5 * height and blob.w >= 2.5 * blob.h):
+            continue  # dash, underline
         if blob.h > 3.0 * height or blob.w > 8 * height:
             continue  # scribble, stroke across the page
         kept.append(blob)
+    return kept
+
+
+def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
+    """Commas, full stops and dashes next to digits, judged against the line the digits form.
+
+    A mark sitting in the lower half of the line and shorter than a digit is a comma or full
+    stop; a flat mark no taller than half a digit is a dash (cheque amounts end with one).
+    """
+    tall = [b for b in blobs if b.h >= 0.7 * height]
+    if not tall:
+        return blobs
+    top = float(np.median([b.y for b in tall]))
+    bottom = float(np.median([b.y + b.h for b in tall]))
+    middle = top + 0.5 * (bottom - top)
+    kept = []
+    for blob in blobs:
+        low = blob.y > middle and blob.h < 0.6 * height
+        dash = blob.w >= 1.6 * blob.h and blob.h < 0.55 * height
+        if not (low or dash):
+            kept.append(blob)
     return kept
 
 
@@ -265,7 +287,8 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
         for columns in options:
             if columns == sorted(set(columns)):
                 pieces = cut(blob, columns)
-                if len(pieces) == parts:
+                # Touching digits are of a height: a flag, hook or tail cut off is not a digit.
+                if len(pieces) == parts and all(p.h >= 0.4 * blob.h and p.w >= 0.15 * blob.h for p in pieces):
                     hypotheses.append(pieces)
     return hypotheses
 
@@ -278,7 +301,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     if not blobs:
         return []
     height = typical_height(blobs)
-    blobs = main_line(blobs, height, (region[0] + region[2] / 2, region[1] + region[3] / 2))
+    blobs = drop_punctuation(main_line(blobs, height, (region[0] + region[2] / 2, region[1] + region[3] / 2)), height)
     ordered = reading_order(blobs)
     return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
 
@@ -297,6 +320,9 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
     numbers = []
     for index, line in enumerate(lines_of(blobs), start=1):
         line_height = typical_height(line)
+        line = drop_punctuation(line, line_height)
+        if not line:
+            continue
         for group in split_by_gaps(line, line_height):
             numbers.append(NumberCandidate(f"{prefix}{index}", group,
                                            [split_hypotheses(b, line_height) for b in group]))
