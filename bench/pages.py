@@ -7,10 +7,15 @@ numbers (a read whose box overlaps the truth and whose digits all match), spurio
 (digits only, --psm 11, as many processes in parallel as --jobs) on the same files.
 
     python bench/pages.py [--pages 20] [--jobs 2] [--tesseract] [--mnist PATH]
+    python bench/pages.py --scaling 10 100 1000      # time and peak memory as the batch grows
+
+For --scaling, at most 100 distinct pages are generated and linked again under new names.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -80,6 +85,45 @@ def bag_score(truth: dict[str, list[Truth]], numbers: dict[str, list[str]]) -> i
                for f, items in truth.items())
 
 
+def read_all(folder: Path, classifier: Classifier, jobs: int):
+    """Read every page under folder through the batch API, writing the CSV as `digitize run` does."""
+    reads: dict[str, list[tuple[str, tuple]]] = {}
+    stages: Counter = Counter()
+    started = time.perf_counter()
+    with CsvWriter(folder / "out.csv") as writer:
+        for result in read_files(list_inputs([str(folder)]), RunOptions(jobs=jobs), classifier):
+            before = time.perf_counter()
+            writer.write(result.rows)
+            stages.update(result.seconds)
+            stages["output"] += time.perf_counter() - before
+            reads[result.file] = [(r.number, r.box) for r in result.reads]
+    return reads, stages, time.perf_counter() - started
+
+
+def peak_memory_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest finished child (MB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def scaling(args, mnist, classifier: Classifier) -> None:
+    print(f"{'pages':>6} {'seconds':>8} {'pages/s':>8} {'main MB':>8} {'worker MB':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "source"
+        source.mkdir()
+        make_pages(source, min(100, max(args.scaling)), args.seed, mnist)
+        originals = sorted(source.iterdir())
+        for count in args.scaling:
+            folder = Path(tmp) / f"run{count}"
+            folder.mkdir()
+            for index in range(count):
+                os.symlink(originals[index % len(originals)], folder / f"page{index:05d}.jpg")
+            _, _, seconds = read_all(folder, classifier, args.jobs)
+            own, children = peak_memory_mb()
+            print(f"{count:6d} {seconds:8.1f} {count / seconds:8.2f} {own:8.0f} {children:9.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20)
@@ -88,30 +132,33 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--tesseract", action="store_true")
+    parser.add_argument("--scaling", type=int, nargs="+", help="page counts to time, e.g. 10 100 1000")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
+    started = time.perf_counter()
+    classifier = Classifier.load(args.model)
+    load_seconds = time.perf_counter() - started
+    if args.scaling:
+        scaling(args, mnist, classifier)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         truth = make_pages(folder, args.pages, args.seed, mnist)
-        started = time.perf_counter()
-        classifier = Classifier.load(args.model)
-        loaded = time.perf_counter()
-        reads: dict[str, list[tuple[str, tuple]]] = {}
-        digits = 0
-        with CsvWriter(folder / "out.csv") as writer:
-            for result in read_files(list_inputs([str(folder)]), RunOptions(jobs=args.jobs), classifier):
-                writer.write(result.rows)
-                reads[result.file] = [(r.number, r.box) for r in result.reads]
-                digits += sum(len(r.number) for r in result.reads)
-        finished = time.perf_counter()
+        reads, stages, work = read_all(folder, classifier, args.jobs)
+        digits = sum(len(number) for items in reads.values() for number, _ in items)
         exact, total, spurious, total_reads = score_pages(truth, reads)
         bag = bag_score(truth, {f: [n for n, _ in r] for f, r in reads.items()})
-        work = finished - loaded
         print(f"pages: {args.pages} (300 dpi letter, MNIST test digits), numbers written: {total}, jobs: {args.jobs}")
         print(f"digitize: exact numbers {exact / total:.2%} ({exact}/{total}), anywhere on page {bag / total:.2%}, "
               f"spurious {spurious / max(total_reads, 1):.2%} ({spurious}/{total_reads})")
         print(f"digitize: {args.pages / work:.2f} pages/s, {digits / work:.0f} digits/s excluding start-up; "
-              f"{args.pages / (finished - started):.2f} pages/s including model load ({loaded - started:.1f} s)")
+              f"{args.pages / (work + load_seconds):.2f} pages/s including model load ({load_seconds:.1f} s)")
+        busy = sum(stages.values())
+        print("stage seconds (workers' stages summed over workers): " + ", ".join(
+            f"{name} {stages[name]:.1f} ({stages[name] / busy:.0%})"
+            for name in ("decode", "cleanup", "segmentation", "classification", "output")))
+        own, children = peak_memory_mb()
+        print(f"peak memory: main process {own:.0f} MB, largest worker {children:.0f} MB")
         if args.tesseract:
             numbers, seconds = tesseract(sorted(truth), args.jobs)
             t_bag = bag_score(truth, numbers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -45,7 +45,8 @@ class FileResult:
     file: str
     rows: list[Row]
     reads: list[NumberRead] = field(default_factory=list)
-    seconds: float = 0.0
+    #: Seconds per stage: decode, cleanup, segmentation (workers); classification, output (main).
+    seconds: Counter = field(default_factory=Counter)
 
     @property
     def failed(self) -> bool:
@@ -57,6 +58,7 @@ class _Segmented:
     file: str
     pages: list[Segments | PageError]
     images: list[np.ndarray | None]  # kept only when overlays are wanted
+    decode_seconds: float = 0.0
 
 
 def _limit_threads() -> None:
@@ -69,7 +71,10 @@ def _limit_threads() -> None:
 def _segment_file(file: str, mode: Mode, max_pixels: int, keep_images: bool) -> _Segmented:
     pages: list[Segments | PageError] = []
     images: list[np.ndarray | None] = []
+    decode = 0.0
+    started = time.perf_counter()
     for page in load_pages(file, max_pixels):
+        decode += time.perf_counter() - started
         if isinstance(page, PageError):
             pages.append(page)
             images.append(None)
@@ -79,7 +84,8 @@ def _segment_file(file: str, mode: Mode, max_pixels: int, keep_images: bool) -> 
         except Exception as exc:  # a bug on one odd page must not end the batch
             pages.append(PageError(file, page.page, f"internal error while reading page: {exc!r}"))
         images.append(page.image if keep_images else None)
-    return _Segmented(file, pages, images)
+        started = time.perf_counter()
+    return _Segmented(file, pages, images, decode)
 
 
 def _ordered(files: list[tuple[str, str | None]], options: RunOptions) -> Iterator[tuple[str, _Segmented]]:
@@ -141,13 +147,17 @@ def read_files(
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
     for file, segmented in _ordered(files, options):
-        started = time.perf_counter()
         result = FileResult(file, [])
+        result.seconds["decode"] += segmented.decode_seconds
         for page, image in zip(segmented.pages, segmented.images):
             if isinstance(page, PageError):
                 result.rows.append(error_row(page.file, page.page, page.message))
                 continue
+            result.seconds.update(page.seconds)
+            started = time.perf_counter()
             reads = decide(page, classifier.probabilities(page.crops))
+            classified = time.perf_counter()
+            result.seconds["classification"] += classified - started
             result.rows += rows_for_page(file, page.page, reads, options.min_confidence)
             result.reads += reads
             stem = safe_stem(file, page.page)
@@ -155,7 +165,7 @@ def read_files(
                 write_overlay(options.overlay_dir / f"{stem}.png", image, reads, options.min_confidence)
             if options.crops_dir is not None:
                 write_crops(options.crops_dir, stem, reads)
-        result.seconds = time.perf_counter() - started
+            result.seconds["output"] += time.perf_counter() - classified
         yield result
 
 
