@@ -7,15 +7,17 @@ row while the run goes on.
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -68,6 +70,12 @@ def _limit_threads() -> None:
     cv2.setNumThreads(1)
 
 
+def _init_worker() -> None:
+    """Ctrl-C is the main process's to handle: it stops the pool and keeps what was written."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_threads()
+
+
 def _segment_file(file: str, mode: Mode, max_pixels: int, keep_images: bool) -> _Segmented:
     pages: list[Segments | PageError] = []
     images: list[np.ndarray | None] = []
@@ -88,45 +96,57 @@ def _segment_file(file: str, mode: Mode, max_pixels: int, keep_images: bool) -> 
     return _Segmented(file, pages, images, decode)
 
 
-def _ordered(files: list[tuple[str, str | None]], options: RunOptions) -> Iterator[tuple[str, _Segmented]]:
+def _ordered(
+    files: list[tuple[str, str | None]],
+    options: RunOptions,
+    work: Callable[[str, Mode, int, bool], _Segmented] = _segment_file,
+) -> Iterator[tuple[str, _Segmented]]:
     """Segment files in order, in worker processes when jobs > 1, a bounded window ahead."""
     keep = options.overlay_dir is not None
     if options.jobs <= 1:
         _limit_threads()
         for file, problem in files:
             yield file, _Segmented(file, [PageError(file, 1, problem)], [None]) if problem else \
-                _segment_file(file, options.mode, options.max_pixels, keep)
+                work(file, options.mode, options.max_pixels, keep)
         return
     context = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
-    pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_limit_threads)
+    pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_init_worker)
     window: deque[tuple[str, str | None, Future | None]] = deque()
-    pending = iter(files)
+    pending: Iterator[tuple[str, str | None]] = iter(files)
+    alone = 0  # after a crash, files run one at a time, so that the one that crashes is known
     try:
         while True:
-            while len(window) < 4 * options.jobs:
+            while len(window) < (1 if alone else 4 * options.jobs):
                 item = next(pending, None)
                 if item is None:
                     break
                 file, problem = item
-                future = None if problem else pool.submit(_segment_file, file, options.mode,
-                                                          options.max_pixels, keep)
+                future = None if problem else pool.submit(work, file, options.mode, options.max_pixels, keep)
                 window.append((file, problem, future))
             if not window:
                 return
             file, problem, future = window.popleft()
             if future is None:
                 yield file, _Segmented(file, [PageError(file, 1, problem or "")], [None])
+                alone = max(0, alone - 1)
                 continue
             try:
-                yield file, future.result()
+                segmented = future.result()
             except BrokenProcessPool:
-                # The worker died (out of memory, a crash in a decoder): report, replace, go on.
-                yield file, _Segmented(file, [PageError(file, 1, "reading this file crashed its worker process")], [None])
+                # A worker died (out of memory, a crash in a decoder): replace the pool and go on.
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_limit_threads)
-                retry = [(f, p) for f, p, _ in window]
-                window.clear()
-                pending = iter(retry + list(pending))
+                pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_init_worker)
+                if alone:
+                    alone -= 1
+                    yield file, _Segmented(file, [PageError(file, 1, "reading this file crashed its worker process")], [None])
+                else:
+                    retry = [(file, problem)] + [(f, p) for f, p, _ in window]
+                    window.clear()
+                    pending = itertools.chain(retry, pending)
+                    alone = len(retry)
+                continue
+            alone = max(0, alone - 1)
+            yield file, segmented
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
