@@ -207,12 +207,17 @@ def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_conf
     todo = [item for item in files if item[0] not in done]
     show = not quiet and sys.stderr.isatty()
     counts = {"pages": 0, "numbers": 0, "review": 0, "empty": 0, "error": 0}
+    finished = [0]
     with CsvWriter(output, append=resume) as writer:
         results = read_files(todo, options, classifier)
-        with click.progressbar(results, length=len(todo), label="reading", file=sys.stderr,
-                               show_pos=True, show_eta=True, hidden=not show) as bar:
+        def rate(_: object) -> str:
+            return f"{finished[0] / max(time.perf_counter() - started, 1e-9):.1f} files/s"
+
+        with click.progressbar(results, length=len(todo), label="reading", file=sys.stderr, show_pos=True,
+                               show_eta=True, item_show_func=rate, hidden=not show) as bar:
             for result in bar:
                 writer.write(result.rows)
+                finished[0] += 1
                 counts["pages"] += len({row.page for row in result.rows})
                 for row in result.rows:
                     if row.status in counts:
