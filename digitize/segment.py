@@ -293,6 +293,10 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
     return hypotheses
 
 
+#: In a field, a gap wider than this many digit heights separates the number from stray writing.
+FIELD_GAP = 1.5
+
+
 def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str) -> list[NumberCandidate]:
     """All ink of a field is one number."""
     blobs = drop_rule_slivers(blobs_in(ink, region), region)
@@ -302,6 +306,12 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         return []
     height = typical_height(blobs)
     blobs = drop_punctuation(main_line(blobs, height, (region[0] + region[2] / 2, region[1] + region[3] / 2)), height)
+    if not blobs:
+        return []
+    # A field holds one number: writing from a neighbouring cell that strays in is set apart by
+    # a wide gap and holds less ink than the number itself.
+    groups = split_by_gaps(sorted(blobs, key=lambda b: b.x), FIELD_GAP * height)
+    blobs = max(groups, key=lambda group: sum(int(b.mask.sum()) for b in group))
     ordered = reading_order(blobs)
     return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
 
