@@ -70,7 +70,7 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
     layout = analyze(clean.ink, whole_image_field=whole)
     numbers: list[NumberCandidate] = []
     if whole:
-        numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image")
+        numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)
     else:
         free = layout.ink.copy()
         counters = {"box": 0, "comb": 0}

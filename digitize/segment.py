@@ -297,8 +297,9 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
 FIELD_GAP = 1.5
 
 
-def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str) -> list[NumberCandidate]:
-    """All ink of a field is one number."""
+def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str,
+                     cut_out: bool = False) -> list[NumberCandidate]:
+    """All ink of a field is one number; `cut_out` when the image is a field cut from a page."""
     blobs = drop_rule_slivers(blobs_in(ink, region), region)
     height = typical_height(blobs)
     blobs = join_broken(drop_marks(blobs, height), height)
@@ -308,10 +309,11 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     blobs = drop_punctuation(main_line(blobs, height, (region[0] + region[2] / 2, region[1] + region[3] / 2)), height)
     if not blobs:
         return []
-    # A field holds one number: writing from a neighbouring cell that strays in is set apart by
-    # a wide gap and holds less ink than the number itself.
-    groups = split_by_gaps(sorted(blobs, key=lambda b: b.x), FIELD_GAP * height)
-    blobs = max(groups, key=lambda group: sum(int(b.mask.sum()) for b in group))
+    if cut_out:
+        # A cut-out cell holds one number: writing from a neighbouring cell that strays in is
+        # set apart by a wide gap and holds less ink than the number itself.
+        groups = split_by_gaps(sorted(blobs, key=lambda b: b.x), FIELD_GAP * height)
+        blobs = max(groups, key=lambda group: sum(int(b.mask.sum()) for b in group))
     ordered = reading_order(blobs)
     return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
 
