@@ -49,19 +49,15 @@ def test_missing_keys(tmp_path):
         load_mnist(bad)
 
 
-def test_wrong_shape(tmp_path):
-    bad = tmp_path / "shape.npz"
-    np.savez(bad, x_train=np.zeros((2, 32, 32), np.uint8), y_train=np.zeros(2, np.uint8),
+@pytest.mark.parametrize("x_train, message", [
+    (np.zeros((2, 32, 32), np.uint8), "x_train has shape"),
+    (np.zeros((2, 28, 28), np.float32), "dtype float32"),
+])
+def test_wrong_layout(tmp_path, x_train, message):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x_train=x_train, y_train=np.zeros(2, np.uint8),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
-    with pytest.raises(DigitizeError, match="x_train has shape"):
-        load_mnist(bad)
-
-
-def test_wrong_dtype(tmp_path):
-    bad = tmp_path / "dtype.npz"
-    np.savez(bad, x_train=np.zeros((2, 28, 28), np.float32), y_train=np.zeros(2, np.uint8),
-             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
-    with pytest.raises(DigitizeError, match="dtype float32"):
+    with pytest.raises(DigitizeError, match=message):
         load_mnist(bad)
 
 
