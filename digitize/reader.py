@@ -28,6 +28,8 @@ WORKING_SHORT_SIDE = 1300
 REJECT_LEVEL = 0.6
 #: Each extra cut in a blob multiplies its score by this: a split must be clearly better.
 SPLIT_PENALTY = 0.85
+#: A blob is only cut when the model's belief that it is one digit is below this.
+SPLIT_BELOW = 0.75
 
 
 @dataclass
@@ -127,10 +129,15 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
         digits, confidences, crops, kept_blobs = [], [], [], []
         tallest = max(b.h for b in number.blobs)
         for blob_hypotheses, hypotheses in zip(number.splits, per_blob):
-            # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
-            scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * SPLIT_PENALTY ** (len(ids) - 1)
-                      for ids in hypotheses]
-            choice = int(np.argmax(scores))
+            choice = 0
+            whole = hypotheses[0][0]
+            # Pieces of one digit often look like confident digits ('1's): cut a blob only when
+            # the model doubts that it is one digit.
+            if len(hypotheses) > 1 and (quality[whole] < SPLIT_BELOW or reject[whole] > 0.4):
+                # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
+                scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean()))
+                          * SPLIT_PENALTY ** (len(ids) - 1) for ids in hypotheses]
+                choice = int(np.argmax(scores))
             for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):
                 # A mark, not a digit; a digit-sized piece needs the model to be very sure.
                 if reject[crop_id] > (REJECT_LEVEL if piece.h < 0.75 * tallest else 0.97):

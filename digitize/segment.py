@@ -230,12 +230,16 @@ def lines_of(blobs: list[Blob]) -> list[list[Blob]]:
     return [sorted(line, key=lambda b: b.x) for line in lines]
 
 
-def split_by_gaps(line: list[Blob], height: float) -> list[list[Blob]]:
-    """Cut a line into numbers where the gap between digits is wider than a digit's half height."""
+#: On free-form pages, a gap wider than this many digit heights starts a new number.
+NUMBER_GAP = 0.9
+
+
+def split_by_gaps(line: list[Blob], max_gap: float) -> list[list[Blob]]:
+    """Cut a line into groups wherever the gap between neighbours is wider than max_gap."""
     numbers = [[line[0]]]
     for previous, blob in zip(line, line[1:]):
         right = max(b.x + b.w for b in numbers[-1])
-        if blob.x - right > 0.6 * height:
+        if blob.x - right > max_gap:
             numbers.append([blob])
         else:
             numbers[-1].append(blob)
@@ -294,7 +298,7 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
 
 
 #: In a field, a gap wider than this many digit heights separates the number from stray writing.
-FIELD_GAP = 1.5
+FIELD_GAP = 0.9
 
 
 def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str,
@@ -335,7 +339,7 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
         line = drop_punctuation(line, line_height)
         if not line:
             continue
-        for group in split_by_gaps(line, line_height):
+        for group in split_by_gaps(line, NUMBER_GAP * line_height):
             numbers.append(NumberCandidate(f"{prefix}{index}", group,
                                            [split_hypotheses(b, line_height) for b in group]))
     return numbers
