@@ -141,21 +141,15 @@ def junk_image(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
     return to_mnist(canvas)
 
 
-def make_batch(
-    images: np.ndarray,
-    labels: np.ndarray,
-    rng: np.random.Generator,
-    augment: bool = True,
-    junk_fraction: float = 0.0,
-    junk_pool: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Augment a batch and mix in reject-class examples; returns (N, 28, 28, 1) float32, labels."""
-    batch = np.stack([augment_digit(img, int(lab), rng) for img, lab in zip(images, labels)]) if augment else images.copy()
-    labels = labels.astype(np.int64)
-    junk_count = int(round(len(images) * junk_fraction))
-    if junk_count:
-        pool = images if junk_pool is None else junk_pool
-        junk = np.stack([junk_image(rng, pool) for _ in range(junk_count)])
-        batch = np.concatenate([batch, junk])
-        labels = np.concatenate([labels, np.full(junk_count, 10, np.int64)])
-    return batch[..., None].astype(np.float32), labels
+def augment_batch(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Scan-like variants of (N, 28, 28) MNIST digits, as uint8."""
+    if len(images) == 0:
+        return images.copy()
+    return np.stack([augment_digit(img, int(lab), rng) for img, lab in zip(images, labels)])
+
+
+def junk_batch(rng: np.random.Generator, count: int, digits: np.ndarray) -> np.ndarray:
+    """`count` reject-class examples; `digits` supplies the digits that get stuck together."""
+    if count <= 0:
+        return np.zeros((0, 28, 28), np.uint8)
+    return np.stack([junk_image(rng, digits) for _ in range(count)])

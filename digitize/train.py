@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .augment import junk_image, make_batch
+from .augment import augment_batch, junk_batch
 from .data import load_crop_folder, load_mnist
 from .errors import DigitizeError
 from .evaluate import score
-from .model import Classifier, build_model, import_keras
+from .model import Classifier, build_model, import_keras, load_model
 
 
 @dataclass
@@ -34,6 +34,9 @@ class TrainConfig:
     #: Train an 11th "not a digit" class, this many per digit example.
     reject_fraction: float = 0.12
     patience: int = 6
+    learning_rate: float = 1e-3
+    #: Start from this model's weights (fine-tuning, e.g. the bundled model on your own crops).
+    init: Path | None = None
     seed: int = 1
     limit: int | None = None
     extra: Path | None = None
@@ -86,6 +89,20 @@ def _versions() -> dict[str, str]:
     }
 
 
+def _initial_model(config: TrainConfig, classes: int, keras: Any) -> Any:
+    """A fresh model of the chosen architecture, or a copy of `config.init` to fine-tune."""
+    if config.init is None:
+        model = build_model(config.arch, classes)
+    else:
+        model = load_model(config.init)
+        if int(model.output_shape[-1]) != classes:
+            raise DigitizeError(f"{config.init} has {model.output_shape[-1]} classes, this training {classes} "
+                                "(use --reject/--no-reject to match it)")
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def train(config: TrainConfig) -> TrainResult:
     """Train, keep the epoch with the best validation accuracy, evaluate once on the test set."""
     if config.epochs < 1 or config.batch_size < 1:
@@ -112,10 +129,9 @@ def train(config: TrainConfig) -> TrainResult:
     classes = 11 if reject else 10
     x_val_in, y_val_in = x_val, y_val.astype(np.int64)
     if reject:  # a fixed set of validation junk, drawn from validation digits only
-        count = int(round(len(x_val) * config.reject_fraction))
-        junk = np.stack([junk_image(rng, x_val) for _ in range(count)])
+        junk = junk_batch(rng, int(round(len(x_val) * config.reject_fraction)), x_val)
         x_val_in = np.concatenate([x_val, junk])
-        y_val_in = np.concatenate([y_val_in, np.full(count, 10, np.int64)])
+        y_val_in = np.concatenate([y_val_in, np.full(len(junk), 10, np.int64)])
 
     class AugmentedBatches(keras.utils.PyDataset):
         """Fresh augmentation each epoch; a share of every batch stays clean MNIST."""
@@ -129,19 +145,17 @@ def train(config: TrainConfig) -> TrainResult:
 
         def __getitem__(self, index: int):
             picked = self.order[index * config.batch_size : (index + 1) * config.batch_size]
-            images, labels = x_fit[picked], y_fit[picked]
-            if config.augment:
-                n_aug = int(round(len(picked) * config.augment_share))
-                aug_x, aug_y = make_batch(images[:n_aug], labels[:n_aug], rng, True,
-                                          config.reject_fraction / config.augment_share, x_fit)
-                clean_x = images[n_aug:, ..., None].astype(np.float32)
-                return np.concatenate([aug_x, clean_x]), np.concatenate([aug_y, labels[n_aug:]])
-            return make_batch(images, labels, rng, False, config.reject_fraction, x_fit)
+            images, labels = x_fit[picked], y_fit[picked].astype(np.int64)
+            n_aug = int(round(len(picked) * config.augment_share)) if config.augment else 0
+            junk = junk_batch(rng, int(round(len(picked) * config.reject_fraction)), x_fit)
+            batch = np.concatenate([augment_batch(images[:n_aug], labels[:n_aug], rng), images[n_aug:], junk])
+            targets = np.concatenate([labels, np.full(len(junk), 10, np.int64)])
+            return batch[..., None].astype(np.float32), targets
 
         def on_epoch_end(self) -> None:
             self.order = rng.permutation(len(x_fit))
 
-    model = build_model(config.arch, classes)
+    model = _initial_model(config, classes, keras)
     stem = config.out_dir / config.name
     model_path = stem.with_suffix(".keras")
     callbacks = [
@@ -176,6 +190,7 @@ def train(config: TrainConfig) -> TrainResult:
     card = {
         "name": config.name,
         "architecture": config.arch,
+        "initialized_from": str(config.init) if config.init else None,
         "parameters": int(best.count_params()),
         "classes": classes,
         "class_names": [str(d) for d in range(10)] + (["not a digit"] if reject else []),
