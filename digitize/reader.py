@@ -84,7 +84,7 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
             free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
         heights = [b.h for n in numbers for b in n.blobs]
         numbers += numbers_in_free_text(free, 0.5 * float(np.median(heights)) if heights else 0.0)
-        numbers.sort(key=lambda n: (n.box[1] + n.box[3] // 2) // max(n.box[3], 1) * 10**6 + n.box[0])
+        numbers = in_reading_order(numbers)
     crops: list[np.ndarray] = []
     index: list[list[list[list[int]]]] = []
     for number in numbers:
@@ -100,6 +100,22 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
     inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
     seconds = {"cleanup": cleaned - started, "segmentation": time.perf_counter() - cleaned}
     return Segments(file, page, size, numbers, stacked, index, inverse, clean.angle, scale, seconds)
+
+
+def in_reading_order(numbers: list[NumberCandidate]) -> list[NumberCandidate]:
+    """Top to bottom by rows (a number whose middle lies within a row's height joins it), then
+    left to right: numbers of different sizes on one line stay in one row."""
+    rows: list[tuple[list[float], list[NumberCandidate]]] = []
+    for number in sorted(numbers, key=lambda n: n.box[1] + n.box[3] / 2):
+        x, y, w, h = number.box
+        middle = y + h / 2
+        if rows and rows[-1][0][0] <= middle <= rows[-1][0][1]:
+            span, members = rows[-1]
+            span[0], span[1] = min(span[0], y), max(span[1], y + h)
+            members.append(number)
+        else:
+            rows.append(([float(y), float(y + h)], [number]))
+    return [n for _, members in rows for n in sorted(members, key=lambda n: n.box[0])]
 
 
 def _page_box(blobs: list[Blob], segments: Segments) -> tuple[int, int, int, int]:
