@@ -237,13 +237,12 @@ NUMBER_GAP = 0.9
 def split_by_gaps(line: list[Blob], max_gap: float) -> list[list[Blob]]:
     """Cut a line into groups wherever the gap between neighbours is wider than max_gap."""
     numbers = [[line[0]]]
-    for previous, blob in zip(line, line[1:]):
+    for blob in line[1:]:
         right = max(b.x + b.w for b in numbers[-1])
         if blob.x - right > max_gap:
             numbers.append([blob])
         else:
             numbers[-1].append(blob)
-        del previous
     return numbers
 
 
