@@ -7,6 +7,7 @@ thinnest ink columns); the classifier later keeps the hypothesis it is most sure
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -22,6 +23,11 @@ class Blob:
     w: int
     h: int
     mask: np.ndarray  # binary crop, shape (h, w)
+
+    @functools.cached_property
+    def area(self) -> int:
+        """Ink pixels: how much writing the blob holds."""
+        return int(np.count_nonzero(self.mask))
 
     @property
     def cx(self) -> float:
@@ -76,7 +82,7 @@ def typical_height(blobs: list[Blob]) -> float:
     blobs = upright or blobs
     if not blobs:
         return 0.0
-    areas = np.array([int(b.mask.sum() // 255) for b in blobs], float)
+    areas = np.array([b.area for b in blobs], float)
     heights = np.array([b.h for b in blobs], float)
     big = areas >= 0.3 * areas.max()  # printed small text and specks must not outvote digits
     areas, heights = areas[big], heights[big]
@@ -89,11 +95,11 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
     x0, y0, w, h = region
     span = max(w, h) if h < w / 4 else h
-    biggest = max(blobs, key=lambda b: int(b.mask.sum()), default=None)
+    biggest = max(blobs, key=lambda b: b.area, default=None)
     kept = []
     for blob in blobs:
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
-        crumb = biggest is not None and blob.mask.sum() < 0.25 * biggest.mask.sum() and blob.h < 0.5 * biggest.h
+        crumb = biggest is not None and blob.area < 0.25 * biggest.area and blob.h < 0.5 * biggest.h
         if is_sliver(blob, span) or (on_border and crumb):
             continue
         kept.append(blob)
@@ -107,7 +113,7 @@ def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> 
     """
     if len(blobs) < 2:
         return blobs
-    areas = np.array([int(b.mask.sum() // 255) if b.w <= 2.5 * b.h else 0 for b in blobs], float)
+    areas = np.array([b.area if b.w <= 2.5 * b.h else 0 for b in blobs], float)
     centres = np.array([[b.cx, b.cy] for b in blobs])
     big = areas >= 0.4 * areas.max()
     direction = np.array([1.0, 0.0])
@@ -196,7 +202,7 @@ def _belong_together(a: Blob, b: Blob, height: float) -> bool:
     if overlap > 0.5 * min(a.w, b.w):  # stacked in one column
         return True
     # A detached bar or hook: a small piece reaching into the other's column range.
-    small = min(a.mask.sum(), b.mask.sum()) < 0.35 * max(a.mask.sum(), b.mask.sum())
+    small = min(a.area, b.area) < 0.35 * max(a.area, b.area)
     return bool(small and overlap > 0.15 * min(a.w, b.w))
 
 
@@ -316,7 +322,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         # A cut-out cell holds one number: writing from a neighbouring cell that strays in is
         # set apart by a wide gap and holds less ink than the number itself.
         groups = split_by_gaps(sorted(blobs, key=lambda b: b.x), FIELD_GAP * height)
-        blobs = max(groups, key=lambda group: sum(int(b.mask.sum()) for b in group))
+        blobs = max(groups, key=lambda group: sum(b.area for b in group))
     ordered = reading_order(blobs)
     return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
 
