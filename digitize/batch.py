@@ -62,6 +62,11 @@ class _Segmented:
     images: list[np.ndarray | None]  # kept only when overlays are wanted
     decode_seconds: float = 0.0
 
+    @classmethod
+    def failed(cls, file: str, message: str) -> "_Segmented":
+        """A file that yields no page, only the reason."""
+        return cls(file, [PageError(file, 1, message)], [None])
+
 
 def _limit_threads() -> None:
     """Workers × threads must fit the machine: one OpenCV thread per worker."""
@@ -106,7 +111,7 @@ def _ordered(
     if options.jobs <= 1:
         _limit_threads()
         for file, problem in files:
-            yield file, _Segmented(file, [PageError(file, 1, problem)], [None]) if problem else \
+            yield file, _Segmented.failed(file, problem) if problem else \
                 work(file, options.mode, options.max_pixels, keep)
         return
     context = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
@@ -127,7 +132,7 @@ def _ordered(
                 return
             file, problem, future = window.popleft()
             if future is None:
-                yield file, _Segmented(file, [PageError(file, 1, problem or "")], [None])
+                yield file, _Segmented.failed(file, problem or "")
                 alone = max(0, alone - 1)
                 continue
             try:
@@ -138,7 +143,7 @@ def _ordered(
                 pool = ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_init_worker)
                 if alone:
                     alone -= 1
-                    yield file, _Segmented(file, [PageError(file, 1, "reading this file crashed its worker process")], [None])
+                    yield file, _Segmented.failed(file, "reading this file crashed its worker process")
                 else:
                     retry = [(file, problem)] + [(f, p) for f, p, _ in window]
                     window.clear()
