@@ -5,6 +5,7 @@ page-reading workers that never classify start instantly.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,9 @@ ARCHITECTURES = ("compact", "seed")
 PREDICT_BATCH = 2048
 
 
+@functools.cache
 def import_keras() -> Any:
-    """Import Keras with TensorFlow's start-up noise silenced."""
+    """Import Keras with TensorFlow's start-up noise silenced (once: it is on the per-page path)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import logging
