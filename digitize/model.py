@@ -47,7 +47,7 @@ def import_keras() -> Any:
 
 
 def build_model(arch: str = "compact", classes: int = DIGITS + 1) -> "keras.Model":
-    """A fresh, compiled model. `seed` is the original design kept as a baseline."""
+    """A fresh, uncompiled model (training compiles it). `seed` is the original design kept as a baseline."""
     keras = import_keras()
     layers = keras.layers
     inputs = keras.Input((28, 28, 1), name="digit")
@@ -87,13 +87,7 @@ def build_model(arch: str = "compact", classes: int = DIGITS + 1) -> "keras.Mode
     else:
         raise DigitizeError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHITECTURES)})")
     outputs = layers.Dense(classes, activation="softmax", name="classes")(x)
-    model = keras.Model(inputs, outputs, name=arch)
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return keras.Model(inputs, outputs, name=arch)
 
 
 def default_model_path() -> Path:
