@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import functools
 import math
+import multiprocessing
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,7 +26,7 @@ from .model import Classifier, build_model, import_keras, load_model
 class TrainConfig:
     """Everything that decides a training run; saved in the model card."""
 
-    arch: str = "compact"
+    arch: str = "wide"
     epochs: int = 30
     batch_size: int = 128
     val_split: float = 0.1
@@ -38,6 +40,8 @@ class TrainConfig:
     #: Start from this model's weights (fine-tuning, e.g. the bundled model on your own crops).
     init: Path | None = None
     seed: int = 1
+    #: Processes that augment batches ahead of the model (1: in the training process).
+    workers: int = 1
     limit: int | None = None
     extra: Path | None = None
     mnist: Path | None = None
@@ -75,18 +79,60 @@ def _split(x: np.ndarray, y: np.ndarray, share: float, rng: np.random.Generator)
 
 
 def _versions() -> dict[str, str]:
+    import importlib
+
     import cv2
     import keras
-    import tensorflow as tf
 
+    backend = keras.backend.backend()
     return {
         "digitize": __version__,
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
+        backend: importlib.import_module(backend).__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
         "opencv": cv2.__version__,
     }
+
+
+@dataclass(frozen=True)
+class _BatchRecipe:
+    seed: int
+    batch_size: int
+    augment_share: float
+    reject_fraction: float
+
+
+@functools.lru_cache(maxsize=2)
+def _epoch_order(seed: int, epoch: int, count: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(count)
+
+
+def _make_batch(x: np.ndarray, y: np.ndarray, recipe: _BatchRecipe, epoch: int, index: int):
+    """Batch `index` of `epoch`: its own random stream, so any worker makes the same batch."""
+    rng = np.random.default_rng([recipe.seed, epoch, index])
+    picked = _epoch_order(recipe.seed, epoch, len(x))[index * recipe.batch_size : (index + 1) * recipe.batch_size]
+    images, labels = x[picked], y[picked].astype(np.int64)
+    n_aug = int(round(len(picked) * recipe.augment_share))
+    junk = junk_batch(rng, int(round(len(picked) * recipe.reject_fraction)), x)
+    batch = np.concatenate([augment_batch(images[:n_aug], labels[:n_aug], rng), images[n_aug:], junk])
+    return batch, np.concatenate([labels, np.full(len(junk), 10, np.int64)])
+
+
+_worker_data: tuple[np.ndarray, np.ndarray, _BatchRecipe] | None = None
+
+
+def _start_batch_worker(x: np.ndarray, y: np.ndarray, recipe: _BatchRecipe) -> None:
+    global _worker_data
+    import cv2
+
+    cv2.setNumThreads(1)
+    _worker_data = (x, y, recipe)
+
+
+def _batch_in_worker(key: tuple[int, int]):
+    assert _worker_data is not None, "worker not started"
+    return _make_batch(*_worker_data, *key)
 
 
 def _initial_model(config: TrainConfig, classes: int, keras: Any) -> Any:
@@ -133,27 +179,39 @@ def train(config: TrainConfig) -> TrainResult:
         x_val_in = np.concatenate([x_val, junk])
         y_val_in = np.concatenate([y_val_in, np.full(len(junk), 10, np.int64)])
 
+    recipe = _BatchRecipe(config.seed, config.batch_size, config.augment_share if config.augment else 0.0,
+                          config.reject_fraction)
+    pool = None
+    if config.workers > 1:
+        pool = multiprocessing.get_context("spawn").Pool(
+            config.workers, initializer=_start_batch_worker, initargs=(x_fit, y_fit, recipe))
+
     class AugmentedBatches(keras.utils.PyDataset):
-        """Fresh augmentation each epoch; a share of every batch stays clean MNIST."""
+        """Fresh augmentation each epoch, made `workers` processes ahead of the model."""
 
         def __init__(self) -> None:
             super().__init__()
-            self.order = rng.permutation(len(x_fit))
+            self.epoch = 0
+            self.ahead: Any = None
+            self.next_index = 0
 
         def __len__(self) -> int:
             return math.ceil(len(x_fit) / config.batch_size)
 
         def __getitem__(self, index: int):
-            picked = self.order[index * config.batch_size : (index + 1) * config.batch_size]
-            images, labels = x_fit[picked], y_fit[picked].astype(np.int64)
-            n_aug = int(round(len(picked) * config.augment_share)) if config.augment else 0
-            junk = junk_batch(rng, int(round(len(picked) * config.reject_fraction)), x_fit)
-            batch = np.concatenate([augment_batch(images[:n_aug], labels[:n_aug], rng), images[n_aug:], junk])
-            targets = np.concatenate([labels, np.full(len(junk), 10, np.int64)])
-            return batch[..., None].astype(np.float32), targets
+            if pool is not None and self.ahead is None:
+                self.ahead = pool.imap(_batch_in_worker, [(self.epoch, i) for i in range(len(self))])
+                self.next_index = 0
+            if self.ahead is not None and index == self.next_index:
+                self.next_index += 1
+                images, targets = next(self.ahead)
+            else:  # batches are a pure function of (seed, epoch, index): same result either way
+                images, targets = _make_batch(x_fit, y_fit, recipe, self.epoch, index)
+            return images[..., None].astype(np.float32), targets
 
         def on_epoch_end(self) -> None:
-            self.order = rng.permutation(len(x_fit))
+            self.epoch += 1
+            self.ahead = None
 
     model = _initial_model(config, classes, keras)
     stem = config.out_dir / config.name
@@ -165,13 +223,17 @@ def train(config: TrainConfig) -> TrainResult:
     if config.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
     started = time.time()
-    history = model.fit(
-        AugmentedBatches(),
-        validation_data=(x_val_in[..., None].astype(np.float32), y_val_in),
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=config.verbose,
-    ).history
+    try:
+        history = model.fit(
+            AugmentedBatches(),
+            validation_data=(x_val_in[..., None].astype(np.float32), y_val_in),
+            epochs=config.epochs,
+            callbacks=callbacks,
+            verbose=config.verbose,
+        ).history
+    finally:
+        if pool is not None:
+            pool.terminate()
     seconds = time.time() - started
 
     # Reload the best epoch without optimizer state: a smaller file that only predicts.

@@ -16,7 +16,7 @@ def test_train_then_evaluate(tmp_path, mnist_path):
     for name in ("tiny.keras", "tiny.card.json", "tiny.accuracy.png", "tiny.loss.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     card = json.loads((out / "tiny.card.json").read_text())
-    assert card["architecture"] == "compact" and card["classes"] == 11
+    assert card["architecture"] == "wide" and card["classes"] == 11
     assert card["training_data"]["train_images"] == 360 and card["training_data"]["validation_images"] == 40
     assert len(card["training_data"]["mnist_sha256"]) == 64
     assert 0.0 <= card["test"]["accuracy"] <= 1.0 and card["epochs_run"] == 1
@@ -43,3 +43,30 @@ def test_seed_architecture_builds_as_specified():
                      "Dropout", "Flatten", "Dense", "Dropout", "Dense"]
     convs = [layer for layer in model.layers if kinds[model.layers.index(layer)] == "Conv2D"]
     assert [(c.filters, c.kernel_size) for c in convs] == [(64, (2, 2)), (32, (2, 2))]
+
+
+def test_training_batches_depend_only_on_seed_epoch_and_index():
+    """Batches are made in worker processes in any order; each must be reproducible on its own."""
+    import numpy as np
+
+    from digitize.train import _BatchRecipe, _make_batch
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, 300)
+    recipe = _BatchRecipe(seed=3, batch_size=64, augment_share=0.5, reject_fraction=0.25)
+    images, targets = _make_batch(x, y, recipe, epoch=2, index=1)
+    again, again_targets = _make_batch(x, y, recipe, epoch=2, index=1)
+    assert np.array_equal(images, again) and np.array_equal(targets, again_targets)
+    assert images.shape == (64 + 16, 28, 28) and images.dtype == np.uint8
+    assert (targets[64:] == 10).all() and (targets[:64] < 10).all()
+    next_epoch, _ = _make_batch(x, y, recipe, epoch=3, index=1)
+    assert not np.array_equal(images, next_epoch)
+
+
+def test_cli_offers_every_architecture():
+    from digitize.cli import train
+    from digitize.model import ARCHITECTURES
+
+    arch = next(p for p in train.params if p.name == "arch")
+    assert set(arch.type.choices) == set(ARCHITECTURES) and arch.default == "wide"
