@@ -1,6 +1,6 @@
 """Classifier figures: MNIST test accuracy, file size and batched throughput on this machine.
 
-    python bench/model.py [MODEL.keras ...] [--mnist PATH] [--batch 2048] [--repeat 3]
+    python bench/model.py [MODEL.keras ...] [--mnist PATH] [--batch 256] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ import numpy as np
 
 from digitize.data import load_mnist
 from digitize.evaluate import score
-from digitize.model import BUNDLED_MODEL, Classifier
+from digitize.model import BUNDLED_MODEL, PREDICT_BATCH, Classifier
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", type=Path, default=[BUNDLED_MODEL])
     parser.add_argument("--mnist", type=Path)
-    parser.add_argument("--batch", type=int, default=2048)
+    parser.add_argument("--batch", type=int, default=PREDICT_BATCH)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     data = load_mnist(args.mnist)
