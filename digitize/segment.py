@@ -91,16 +91,34 @@ def typical_height(blobs: list[Blob]) -> float:
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
+def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[Blob]:
+    """Slivers that are '1's written with a broad pen: upright, as tall as the digits beside
+    them and level with them (a rule remnant is longer, or off their line)."""
+    if len(others) < 2:
+        return []
+    height = float(np.median([b.h for b in others]))
+    top = float(np.median([b.y for b in others]))
+    bottom = float(np.median([b.y + b.h for b in others]))
+    return [s for s in slivers
+            if s.w < s.h <= 0.6 * span and 0.8 * height <= s.h <= 1.25 * height
+            and abs(s.y - top) < 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
+
+
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
     """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
     x0, y0, w, h = region
     span = max(w, h) if h < w / 4 else h
     biggest = max(blobs, key=lambda b: b.area, default=None)
+    tallest = max((b.h for b in blobs), default=0)
+    slivers = [b for b in blobs if is_sliver(b, span)]
+    sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]
+    ones = _marker_ones(slivers, sized, span)
     kept = []
     for blob in blobs:
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
         crumb = biggest is not None and blob.area < 0.25 * biggest.area and blob.h < 0.5 * biggest.h
-        if is_sliver(blob, span) or (on_border and crumb):
+        rule = any(blob is s for s in slivers) and not any(blob is one for one in ones)
+        if rule or (on_border and crumb):
             continue
         kept.append(blob)
     return kept

@@ -113,3 +113,16 @@ def test_reading_order_follows_a_slanted_line():
     blobs = [Blob(int(100 + 50 * i), int(300 - 35 * i), 20, 30, np.full((30, 20), 255, np.uint8)) for i in range(5)]
     shuffled = [blobs[i] for i in (3, 0, 4, 1, 2)]
     assert reading_order(shuffled) == blobs
+
+
+def test_marker_one_is_kept_but_a_rule_is_not():
+    """A broad-pen '1' is as thin as a rule remnant; its height and line tell them apart."""
+    def draw(image):
+        cv2.rectangle(image, (40, 60), (52, 200), 0, -1)  # '1': 13 x 141, level with the zeros
+        for x in (110, 220):
+            cv2.ellipse(image, (x, 130), (38, 68), 0, 0, 360, 0, 12)
+        cv2.rectangle(image, (600, 5), (608, 295), 0, -1)  # a rule remnant, far taller than the digits
+    ink = clean_page(page_with(draw, (300, 640))).ink
+    numbers = numbers_in_field(ink, (0, 0, 640, 300), "image")
+    blobs = [b for n in numbers for b in n.blobs]
+    assert sorted(b.x // 10 for b in blobs) == [4, 6, 17]  # the '1' and both zeros, no rule
