@@ -24,7 +24,7 @@ import numpy as np
 from .model import Classifier
 from .output import Row, error_row, rows_for_page, safe_stem, write_crops, write_overlay
 from .pages import MAX_PIXELS, PageError, find_inputs, load_pages
-from .reader import Mode, NumberRead, Segments, decide, segment_page
+from .reader import Mode, NumberRead, Segments, classify, decide, segment_page
 
 
 @dataclass
@@ -180,7 +180,7 @@ def read_files(
                 continue
             result.seconds.update(page.seconds)
             started = time.perf_counter()
-            reads = decide(page, classifier.probabilities(page.crops))
+            reads = decide(page, classify(page, classifier.probabilities))
             classified = time.perf_counter()
             result.seconds["classification"] += classified - started
             result.rows += rows_for_page(file, page.page, reads, options.min_confidence)

@@ -18,8 +18,8 @@ TARGET_STROKE = 2.9
 
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of binary ink: twice its area over its outline length."""
-    binary = (mask > 127).astype(np.uint8)
-    area = float(binary.sum())
+    binary = cv2.threshold(mask, 127, 1, cv2.THRESH_BINARY)[1]
+    area = float(cv2.countNonZero(binary))
     if area == 0:
         return 0.0
     contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
@@ -50,32 +50,26 @@ def _adjust_stroke(mask: np.ndarray, scale: float) -> np.ndarray:
 
 def to_mnist(ink: np.ndarray, adjust_stroke: bool = True) -> np.ndarray:
     """Normalize white-on-black ink (any size, uint8) into a 28x28 uint8 MNIST-style image."""
-    ys, xs = np.nonzero(ink > 0)
     out = np.zeros((SIZE, SIZE), np.uint8)
-    if ys.size == 0:
+    x, y, width, height = cv2.boundingRect(ink)  # of the non-zero pixels
+    if width == 0 or height == 0:
         return out
-    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    height, width = crop.shape
+    crop = ink[y : y + height, x : x + width]
     scale = BOX / max(height, width)
     if adjust_stroke:
-        crop = np.pad(crop, 4)
-        crop = _adjust_stroke(crop, scale)
-        ys, xs = np.nonzero(crop > 0)
-        crop = crop[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-        height, width = crop.shape
+        crop = _adjust_stroke(cv2.copyMakeBorder(crop, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=0), scale)
+        x, y, width, height = cv2.boundingRect(crop)
+        crop = crop[y : y + height, x : x + width]
         scale = BOX / max(height, width)
     new_w = max(1, int(round(width * scale)))
     new_h = max(1, int(round(height * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     patch = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
-    total = float(patch.sum())
-    if total == 0:
+    moments = cv2.moments(patch)
+    if moments["m00"] == 0:
         return out
-    rows, cols = np.indices(patch.shape)
-    cy = float((rows * patch).sum()) / total
-    cx = float((cols * patch).sum()) / total
-    top = int(round(SIZE / 2 - cy))  # MNIST puts the centre of mass at (14, 14)
-    left = int(round(SIZE / 2 - cx))
+    top = int(round(SIZE / 2 - moments["m01"] / moments["m00"]))  # MNIST puts the centre of mass at (14, 14)
+    left = int(round(SIZE / 2 - moments["m10"] / moments["m00"]))
     top = min(max(top, 0), SIZE - new_h)
     left = min(max(left, 0), SIZE - new_w)
     out[top : top + new_h, left : left + new_w] = patch

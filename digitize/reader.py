@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Callable, Literal
 
 import cv2
 import numpy as np
@@ -28,8 +28,10 @@ WORKING_SHORT_SIDE = 1300
 REJECT_LEVEL = 0.6
 #: Each extra cut in a blob multiplies its score by this: a split must be clearly better.
 SPLIT_PENALTY = 0.85
-#: A blob is only cut when the model's belief that it is one digit is below this.
+#: A blob is only cut when the model's belief that it is one digit is below this
+#: (or its belief that the blob is no digit at all is above DOUBT_REJECT).
 SPLIT_BELOW = 0.75
+DOUBT_REJECT = 0.4
 
 
 @dataclass
@@ -133,6 +135,30 @@ def _page_box(blobs: list[Blob], segments: Segments) -> tuple[int, int, int, int
     return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
 
 
+def _doubts_one_digit(probabilities: np.ndarray) -> np.ndarray:
+    """Rows (whole-blob crops) where the model doubts the blob is a single digit."""
+    reject = probabilities[:, 10] if probabilities.shape[1] > 10 else np.zeros(len(probabilities))
+    return (probabilities[:, :10].max(1) < SPLIT_BELOW) | (reject > DOUBT_REJECT)
+
+
+def classify(segments: Segments, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Probabilities of the crops `decide` will look at, in two batched calls: every blob's
+    whole crop, then the split pieces of the blobs whose whole the model doubts. Pieces of
+    confident blobs (about half of a page's crops) are never classified; their rows stay 0."""
+    hypotheses = [hyps for per_blob in segments.index for hyps in per_blob]
+    wholes = [hyps[0][0] for hyps in hypotheses]
+    if not wholes:
+        return predict(segments.crops[:0])
+    first = predict(segments.crops[wholes])
+    probabilities = np.zeros((len(segments.crops), first.shape[1]), np.float32)
+    probabilities[wholes] = first
+    doubted = _doubts_one_digit(first)
+    pieces = [crop for hyps, doubt in zip(hypotheses, doubted) if doubt for ids in hyps[1:] for crop in ids]
+    if pieces:
+        probabilities[pieces] = predict(segments.crops[pieces])
+    return probabilities
+
+
 def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
     """Pick each blob's most convincing reading, drop non-digits, and build the numbers."""
     has_reject = probabilities.shape[1] > 10
@@ -149,7 +175,7 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
             whole = hypotheses[0][0]
             # Pieces of one digit often look like confident digits ('1's): cut a blob only when
             # the model doubts that it is one digit.
-            if len(hypotheses) > 1 and (quality[whole] < SPLIT_BELOW or reject[whole] > 0.4):
+            if len(hypotheses) > 1 and _doubts_one_digit(probabilities[[whole]])[0]:
                 # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
                 scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean()))
                           * SPLIT_PENALTY ** (len(ids) - 1) for ids in hypotheses]
