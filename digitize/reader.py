@@ -16,6 +16,7 @@ import numpy as np
 
 from .cleanup import clean_page
 from .layout import analyze
+from .model import DIGITS, REJECT
 from .normalize import to_mnist
 from .segment import Blob, NumberCandidate, numbers_in_field, numbers_in_free_text
 
@@ -135,10 +136,16 @@ def _page_box(blobs: list[Blob], segments: Segments) -> tuple[int, int, int, int
     return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
 
 
-def _doubts_one_digit(probabilities: np.ndarray) -> np.ndarray:
-    """Rows (whole-blob crops) where the model doubts the blob is a single digit."""
-    reject = probabilities[:, 10] if probabilities.shape[1] > 10 else np.zeros(len(probabilities))
-    return (probabilities[:, :10].max(1) < SPLIT_BELOW) | (reject > DOUBT_REJECT)
+def _digits_and_reject(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ten digit probabilities and "not a digit" (zero for a model without that class)."""
+    has_reject = probabilities.shape[1] > REJECT
+    reject = probabilities[:, REJECT] if has_reject else np.zeros(len(probabilities), np.float32)
+    return probabilities[:, :DIGITS], reject
+
+
+def _doubts_one_digit(quality: np.ndarray, reject: np.ndarray) -> np.ndarray:
+    """Whole-blob crops where the model doubts the blob is a single digit."""
+    return (quality < SPLIT_BELOW) | (reject > DOUBT_REJECT)
 
 
 def classify(segments: Segments, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -152,7 +159,8 @@ def classify(segments: Segments, predict: Callable[[np.ndarray], np.ndarray]) ->
     first = predict(segments.crops[wholes])
     probabilities = np.zeros((len(segments.crops), first.shape[1]), np.float32)
     probabilities[wholes] = first
-    doubted = _doubts_one_digit(first)
+    first_digits, first_reject = _digits_and_reject(first)
+    doubted = _doubts_one_digit(first_digits.max(1), first_reject)
     pieces = [crop for hyps, doubt in zip(hypotheses, doubted) if doubt for ids in hyps[1:] for crop in ids]
     if pieces:
         probabilities[pieces] = predict(segments.crops[pieces])
@@ -161,11 +169,10 @@ def classify(segments: Segments, predict: Callable[[np.ndarray], np.ndarray]) ->
 
 def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
     """Pick each blob's most convincing reading, drop non-digits, and build the numbers."""
-    has_reject = probabilities.shape[1] > 10
-    digit_probs = probabilities[:, :10]
+    digit_probs, reject = _digits_and_reject(probabilities)
     best_digit = digit_probs.argmax(1)
     quality = digit_probs.max(1)
-    reject = probabilities[:, 10] if has_reject else np.zeros(len(probabilities))
+    doubted = _doubts_one_digit(quality, reject)
     reads = []
     for number, per_blob in zip(segments.numbers, segments.index):
         digits, confidences, crops, kept_blobs = [], [], [], []
@@ -175,7 +182,7 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
             whole = hypotheses[0][0]
             # Pieces of one digit often look like confident digits ('1's): cut a blob only when
             # the model doubts that it is one digit.
-            if len(hypotheses) > 1 and _doubts_one_digit(probabilities[[whole]])[0]:
+            if len(hypotheses) > 1 and doubted[whole]:
                 # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
                 scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean()))
                           * SPLIT_PENALTY ** (len(ids) - 1) for ids in hypotheses]

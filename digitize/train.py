@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import functools
+import json
 import math
 import multiprocessing
 import platform
@@ -19,7 +19,7 @@ from .augment import augment_batch, junk_batch
 from .data import load_crop_folder, load_mnist
 from .errors import DigitizeError
 from .evaluate import score
-from .model import Classifier, build_model, import_keras, load_model
+from .model import DIGITS, REJECT, Classifier, build_model, import_keras, load_model
 
 
 @dataclass
@@ -116,7 +116,7 @@ def _make_batch(x: np.ndarray, y: np.ndarray, recipe: _BatchRecipe, epoch: int, 
     n_aug = int(round(len(picked) * recipe.augment_share))
     junk = junk_batch(rng, int(round(len(picked) * recipe.reject_fraction)), x)
     batch = np.concatenate([augment_batch(images[:n_aug], labels[:n_aug], rng), images[n_aug:], junk])
-    return batch, np.concatenate([labels, np.full(len(junk), 10, np.int64)])
+    return batch, np.concatenate([labels, np.full(len(junk), REJECT, np.int64)])
 
 
 _worker_data: tuple[np.ndarray, np.ndarray, _BatchRecipe] | None = None
@@ -172,12 +172,12 @@ def train(config: TrainConfig) -> TrainResult:
         x_val, y_val = np.concatenate([x_val, xe_val]), np.concatenate([y_val, ye_val])
 
     reject = config.reject_fraction > 0
-    classes = 11 if reject else 10
+    classes = DIGITS + 1 if reject else DIGITS
     x_val_in, y_val_in = x_val, y_val.astype(np.int64)
     if reject:  # a fixed set of validation junk, drawn from validation digits only
         junk = junk_batch(rng, int(round(len(x_val) * config.reject_fraction)), x_val)
         x_val_in = np.concatenate([x_val, junk])
-        y_val_in = np.concatenate([y_val_in, np.full(len(junk), 10, np.int64)])
+        y_val_in = np.concatenate([y_val_in, np.full(len(junk), REJECT, np.int64)])
 
     recipe = _BatchRecipe(config.seed, config.batch_size, config.augment_share if config.augment else 0.0,
                           config.reject_fraction)
