@@ -16,7 +16,6 @@ MIN_CONTRAST = 40
 
 @dataclass
 class CleanPage:
-    gray: np.ndarray  # lighting-normalized, paper ≈ 255
     ink: np.ndarray  # binary uint8 mask, 255 = ink
     angle: float  # degrees the page was rotated by to deskew it (0 when straight)
     rotation: np.ndarray | None  # 2x3 affine from the original page to the deskewed one
@@ -113,16 +112,14 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
-    normalized = normalize_lighting(gray)
-    ink = binarize(normalized)
+    ink = binarize(normalize_lighting(gray))
     ink = cv2.bitwise_and(ink, cv2.bitwise_not(dark_margins(gray)))
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
     ink = remove_specks(ink, min_area)
     angle = estimate_skew(ink) if deskew else 0.0
     if angle == 0.0:
-        return CleanPage(normalized, ink, 0.0, None)
+        return CleanPage(ink, 0.0, None)
     h, w = ink.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     ink = cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST)
-    normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
-    return CleanPage(normalized, ink, angle, matrix)
+    return CleanPage(ink, angle, matrix)

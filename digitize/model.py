@@ -126,22 +126,20 @@ class Classifier:
     model: "keras.Model"
     batch_size: int = PREDICT_BATCH
 
+    def __post_init__(self) -> None:
+        if not self.model.compiled:
+            # predict_on_batch runs a traced graph (jit-compiled where the backend wants it):
+            # about 3x faster per digit than calling the model eagerly.
+            self.model.compile()
+
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> "Classifier":
         return cls(load_model(path))
-
-    @property
-    def has_reject_class(self) -> bool:
-        return int(self.model.output_shape[-1]) == DIGITS + 1
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities for (N, 28, 28) uint8 images, in large batches."""
         if len(images) == 0:
             return np.zeros((0, int(self.model.output_shape[-1])), np.float32)
-        if not self.model.compiled:
-            # predict_on_batch runs a traced graph (jit-compiled where the backend wants it):
-            # about 3x faster per digit than calling the model eagerly.
-            self.model.compile()
         x = images.reshape(-1, 28, 28, 1).astype(np.float32)
         chunks = [np.asarray(self.model.predict_on_batch(x[start : start + self.batch_size]))
                   for start in range(0, len(x), self.batch_size)]

@@ -74,10 +74,3 @@ def to_mnist(ink: np.ndarray, adjust_stroke: bool = True) -> np.ndarray:
     left = min(max(left, 0), SIZE - new_w)
     out[top : top + new_h, left : left + new_w] = patch
     return out
-
-
-def to_mnist_batch(inks: list[np.ndarray]) -> np.ndarray:
-    """Normalize many crops into one (N, 28, 28) uint8 array, ready for one batched prediction."""
-    if not inks:
-        return np.zeros((0, SIZE, SIZE), np.uint8)
-    return np.stack([to_mnist(ink) for ink in inks])
