@@ -44,7 +44,7 @@ def binarize(normalized: np.ndarray) -> np.ndarray:
     return cv2.threshold(darkness, level, 255, cv2.THRESH_BINARY)[1]
 
 
-def _mask_of(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def components_mask(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """255 where a pixel's component is kept: one lookup per pixel, no wide temporaries."""
     return np.where(keep, 255, 0).astype(np.uint8)[labels]
 
@@ -62,7 +62,7 @@ def remove_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
-    return _mask_of(labels, keep)
+    return components_mask(labels, keep)
 
 
 def dark_margins(gray: np.ndarray) -> np.ndarray:
@@ -82,7 +82,7 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     big = (area > 0.01 * h * w) & ((bh > 0.3 * h) | (bw > 0.3 * w))
     drop = touches & solid & big
     drop[0] = False
-    margin = _mask_of(labels, drop)
+    margin = components_mask(labels, drop)
     if drop.any():
         grow = max(3, min(h, w) // 30)
         margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .cleanup import components_mask
+
 
 @dataclass
 class Field:
@@ -43,7 +45,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
     touching[np.unique(labels[(near_rule > 0) & (labels > 0)])] = True
     keep = touching | (stats[:, cv2.CC_STAT_HEIGHT] >= long_enough)
     keep[0] = False
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    return components_mask(labels, keep)
 
 
 def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarray:

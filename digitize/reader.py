@@ -18,7 +18,7 @@ from .cleanup import clean_page
 from .layout import analyze
 from .model import DIGITS, REJECT
 from .normalize import to_mnist
-from .segment import Blob, NumberCandidate, numbers_in_field, numbers_in_free_text
+from .segment import Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
@@ -123,10 +123,8 @@ def in_reading_order(numbers: list[NumberCandidate]) -> list[NumberCandidate]:
 
 def _page_box(blobs: list[Blob], segments: Segments) -> tuple[int, int, int, int]:
     """Bounding box of blobs in the page as read (undoing the deskew and the working scale)."""
-    x0 = min(b.x for b in blobs)
-    y0 = min(b.y for b in blobs)
-    x1 = max(b.x + b.w for b in blobs)
-    y1 = max(b.y + b.h for b in blobs)
+    x0, y0, w, h = bounding_box(blobs)
+    x1, y1 = x0 + w, y0 + h
     corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], float)
     if segments.inverse is not None:
         corners = np.hstack([corners, np.ones((4, 1))]) @ segments.inverse.T

@@ -38,6 +38,15 @@ class Blob:
         return self.y + self.h / 2
 
 
+def bounding_box(blobs: list[Blob]) -> tuple[int, int, int, int]:
+    """x, y, w, h of the smallest box around all the blobs."""
+    x0 = min(b.x for b in blobs)
+    y0 = min(b.y for b in blobs)
+    x1 = max(b.x + b.w for b in blobs)
+    y1 = max(b.y + b.h for b in blobs)
+    return x0, y0, x1 - x0, y1 - y0
+
+
 @dataclass
 class NumberCandidate:
     """The blobs of one number in reading order, and the field it was found in."""
@@ -48,11 +57,7 @@ class NumberCandidate:
 
     @property
     def box(self) -> tuple[int, int, int, int]:
-        x0 = min(b.x for b in self.blobs)
-        y0 = min(b.y for b in self.blobs)
-        x1 = max(b.x + b.w for b in self.blobs)
-        y1 = max(b.y + b.h for b in self.blobs)
-        return x0, y0, x1 - x0, y1 - y0
+        return bounding_box(self.blobs)
 
 
 def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Blob]:
