@@ -62,18 +62,16 @@ def test_bit_depths_and_colour_modes(tmp_path, mode):
         assert page.image[0, 0] == 255
 
 
-def test_zero_byte_file(tmp_path):
-    path = tmp_path / "empty.png"
-    path.write_bytes(b"")
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.png", b"", "empty file"),
+    ("notes.png", b"just some words", "not an image"),
+    ("fake.pdf", b"%PDF-1.4\n this is not really a pdf", "PDF"),
+])
+def test_file_that_is_not_what_its_name_says(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
     (error,) = pages_of(path)
-    assert isinstance(error, PageError) and "empty file" in error.message
-
-
-def test_text_file_named_png(tmp_path):
-    path = tmp_path / "notes.png"
-    path.write_text("just some words")
-    (error,) = pages_of(path)
-    assert isinstance(error, PageError) and "not an image" in error.message
+    assert isinstance(error, PageError) and reason in error.message
 
 
 def test_truncated_jpeg(tmp_path):
@@ -83,13 +81,6 @@ def test_truncated_jpeg(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     (error,) = pages_of(path)
     assert isinstance(error, PageError) and "cannot decode" in error.message
-
-
-def test_file_named_pdf_that_is_not(tmp_path):
-    path = tmp_path / "fake.pdf"
-    path.write_bytes(b"%PDF-1.4\n this is not really a pdf")
-    (error,) = pages_of(path)
-    assert isinstance(error, PageError) and "PDF" in error.message
 
 
 def test_decompression_bomb_header(tmp_path):
