@@ -117,14 +117,19 @@ class Layout:
     fields: list[Field]
 
 
-def analyze(ink: np.ndarray, whole_image_field: bool) -> Layout:
-    """Find rules and boxes, remove the rules, and return the fields of the page."""
+def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | None = None) -> Layout:
+    """Find rules and boxes, remove the rules, and return the fields of the page.
+
+    Rules are looked for in `rule_ink` when given (the sure ink, see `cleanup.binarize`): a
+    faint halo can make a digit's bar just long enough to pass for a rule.
+    """
     h, w = ink.shape
+    rule_ink = ink if rule_ink is None else rule_ink
     if whole_image_field:
         # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
-        horizontal, vertical = rule_masks(ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
+        horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
     else:
-        horizontal, vertical = rule_masks(ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
+        horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
         vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
     rules = cv2.bitwise_or(horizontal, vertical)
     thickness = _rule_thickness(rules)

@@ -72,7 +72,7 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") ->
     started = time.perf_counter()
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     cleaned = time.perf_counter()
-    layout = analyze(clean.ink, whole_image_field=whole)
+    layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure)
     numbers: list[NumberCandidate] = []
     if whole:
         numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)

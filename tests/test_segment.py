@@ -41,6 +41,32 @@ def test_dots_commas_and_dashes_are_dropped():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
+def test_faint_stroke_stays_on_its_digit_but_faint_marks_alone_are_dropped():
+    def draw(image):
+        cv2.ellipse(image, (100, 100), (25, 40), 0, 278, 622, 0, 3)  # a '0' whose top is faint
+        cv2.ellipse(image, (100, 100), (25, 40), 0, 262, 278, 170, 3)
+        cv2.line(image, (200, 60), (200, 140), 170, 3)  # a faint stroke touching no dark ink
+    ink = clean_page(page_with(draw), deskew=False).ink  # faint ink is a small share of the page
+    blobs = blobs_in(ink)
+    assert len(blobs) == 1  # the faint stroke alone is not ink
+    assert ink[59:62, 100].any()  # the faint top closes the '0'
+
+
+def test_faint_ink_does_not_pick_up_a_patterned_background():
+    rng = np.random.default_rng(0)
+
+    def draw(image):
+        for y in range(0, 200, 12):  # a cheque's security pattern: faint wavy lines everywhere
+            xs = np.arange(0, 300)
+            points = np.stack([xs, y + 3 * np.sin(xs / 9 + y)], 1).astype(np.int32)
+            cv2.polylines(image, [points], False, 185, 1)
+        image[:] = np.minimum(image, 255 - rng.integers(0, 12, image.shape)).astype(np.uint8)
+        write(image, "7", 120, 130, scale=2.5, thickness=5)
+    ink = clean_page(page_with(draw, (200, 300)), deskew=False).ink
+    blob = max(blobs_in(ink), key=lambda b: b.area)
+    assert blob.w < 42 and blob.h < 60  # the '7' alone (37x51), no bits of pattern joined to it
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
