@@ -109,13 +109,26 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
             and abs(s.y - top) < 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
 
 
+def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:
+    """Pieces of a vertical rule or page edge that the scan broke up: narrow blobs in one
+    column that together run most of the field's height (one piece can pass for a '1')."""
+    narrow = [b for b in blobs if b.w <= max(3, span / 40)]
+    pieces: list[Blob] = []
+    for blob in narrow:
+        column = [b for b in narrow if abs(b.cx - blob.cx) <= 2]
+        extent = max(b.y + b.h for b in column) - min(b.y for b in column)
+        if len(column) >= 3 and extent > 0.6 * span:
+            pieces += [b for b in column if not any(b is p for p in pieces)]
+    return pieces
+
+
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
     """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
     x0, y0, w, h = region
     span = max(w, h) if h < w / 4 else h
     biggest = max(blobs, key=lambda b: b.area, default=None)
     tallest = max((b.h for b in blobs), default=0)
-    slivers = [b for b in blobs if is_sliver(b, span)]
+    slivers = [b for b in blobs if is_sliver(b, span)] + broken_rule(blobs, h)
     sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]
     ones = _marker_ones(slivers, sized, span)
     kept = []

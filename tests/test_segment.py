@@ -67,6 +67,16 @@ def test_faint_ink_does_not_pick_up_a_patterned_background():
     assert blob.w < 42 and blob.h < 60  # the '7' alone (37x51), no bits of pattern joined to it
 
 
+def test_a_broken_page_edge_beside_a_number_is_not_a_one():
+    def draw(image):
+        for top in range(5, 195, 14):  # a scanned page edge, broken into dashes
+            cv2.line(image, (20, top), (20, top + 10), 0, 2)
+        write(image, "57", 32, 110, scale=1.0, thickness=2)
+    ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 2
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
