@@ -24,7 +24,7 @@ import numpy as np
 from .model import Classifier
 from .output import Row, error_row, rows_for_page, safe_stem, write_crops, write_overlay
 from .pages import MAX_PIXELS, PageError, find_inputs, load_pages
-from .reader import Mode, NumberRead, Segments, classify, decide, segment_page
+from .reader import Mode, NumberRead, Segments, classify, decide, segment_page, working_scale
 
 
 @dataclass
@@ -86,14 +86,16 @@ def _segment_file(file: str, mode: Mode, max_pixels: int, keep_images: bool) -> 
     images: list[np.ndarray | None] = []
     decode = 0.0
     started = time.perf_counter()
-    for page in load_pages(file, max_pixels):
+    # An overlay is drawn on the page as read, so then pages are decoded at full size.
+    shrink = None if keep_images else (lambda width, height: working_scale((width, height), mode))
+    for page in load_pages(file, max_pixels, shrink=shrink):
         decode += time.perf_counter() - started
         if isinstance(page, PageError):
             pages.append(page)
             images.append(None)
             continue
         try:
-            pages.append(segment_page(file, page.page, page.image, mode))
+            pages.append(segment_page(file, page.page, page.image, mode, page.size))
         except Exception as exc:  # a bug on one odd page must not end the batch
             pages.append(PageError(file, page.page, f"internal error while reading page: {exc!r}"))
         images.append(page.image if keep_images else None)

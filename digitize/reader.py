@@ -61,13 +61,29 @@ class NumberRead:
     crops: list[np.ndarray] = field(default_factory=list)
 
 
-def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto") -> Segments:
-    """Clean, find fields and digits, and normalize every digit hypothesis into a 28x28 crop."""
-    size = gray.shape[1], gray.shape[0]
-    whole = mode == "field" or (mode == "auto" and max(size) <= FIELD_MAX_SIDE)
-    scale = 1 if whole else max(1, int(round(min(size) / WORKING_SHORT_SIDE)))
-    if scale > 1:
-        gray = cv2.resize(gray, (size[0] // scale, size[1] // scale), interpolation=cv2.INTER_AREA)
+def working_scale(size: tuple[int, int], mode: Mode = "auto") -> int:
+    """How many times smaller than read a page is worked on: 1 for a field, ~150 dpi for pages."""
+    if _is_field(size, mode):
+        return 1
+    return max(1, int(round(min(size) / WORKING_SHORT_SIDE)))
+
+
+def _is_field(size: tuple[int, int], mode: Mode) -> bool:
+    return mode == "field" or (mode == "auto" and max(size) <= FIELD_MAX_SIDE)
+
+
+def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
+                 size: tuple[int, int] | None = None) -> Segments:
+    """Clean, find fields and digits, and normalize every digit hypothesis into a 28x28 crop.
+
+    `size` is the (width, height) of the page as read when `gray` was decoded smaller.
+    """
+    size = size or (gray.shape[1], gray.shape[0])
+    whole = _is_field(size, mode)
+    scale = working_scale(size, mode)
+    wanted = size[0] // scale, size[1] // scale
+    if abs(gray.shape[1] - wanted[0]) > 1 or abs(gray.shape[0] - wanted[1]) > 1:
+        gray = cv2.resize(gray, wanted, interpolation=cv2.INTER_AREA)
     h, w = gray.shape
     started = time.perf_counter()
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant

@@ -113,3 +113,29 @@ def test_find_inputs_walks_sorted_and_reports_problems(tmp_path):
     assert names[0] == ("a.jpg", None) and names[1] == (os.path.join("b", "2.png"), None)
     assert any("loop" in (problem or "") for _, problem in names)
     assert names[-1][1] == "no such file or folder"
+
+
+def test_pages_read_smaller_decode_smaller_but_boxes_stay_in_the_page_as_read(tmp_path):
+    from digitize.reader import decide, segment_page, working_scale
+    from digitize.synth import free_page
+
+    page = free_page(np.random.default_rng(5), dpi=300, lines=3, per_line=2)
+    height, width = page.image.shape
+    shrink = lambda w, h: working_scale((w, h))  # noqa: E731
+    assert shrink(width, height) == 2
+    Image.fromarray(page.image).save(tmp_path / "page.jpg", quality=90)
+    Image.fromarray(page.image).save(tmp_path / "page.png")
+    jpeg, = load_pages(str(tmp_path / "page.jpg"), shrink=shrink)
+    png, = load_pages(str(tmp_path / "page.png"), shrink=shrink)
+    assert jpeg.image.shape == ((height + 1) // 2, (width + 1) // 2) and jpeg.shrunk == 2
+    assert png.image.shape == (height, width) and png.shrunk == 1  # PNG has no cheap reduced decode
+    assert jpeg.size == png.size == (width, height)
+    for loaded in (jpeg, png):
+        segments = segment_page(loaded.file, loaded.page, loaded.image, size=loaded.size)
+        sure_ones = np.zeros((len(segments.crops), 11), np.float32)
+        sure_ones[:, 1] = 1.0  # any classifier: boxes do not depend on the digits read
+        boxes = [read.box for read in decide(segments, sure_ones)]
+        assert len(boxes) == len(page.truth)
+        for truth, (x, y, w, h) in zip(page.truth, boxes):
+            tx, ty, tw, th = truth.box
+            assert abs(x - tx) <= 6 and abs(y - ty) <= 6 and abs(w - tw) <= 12 and abs(h - th) <= 12
