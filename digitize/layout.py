@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components_mask
+from .cleanup import components, components_mask
 
 
 @dataclass
@@ -40,7 +40,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
     if not vertical.any():
         return vertical
     near_rule = cv2.dilate(horizontal, np.ones((7, 7), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    count, labels, stats = components(vertical)
     touching = np.zeros(count, bool)
     touching[np.unique(labels[(near_rule > 0) & (labels > 0)])] = True
     keep = touching | (stats[:, cv2.CC_STAT_HEIGHT] >= long_enough)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .cleanup import components
+
 
 @dataclass
 class Blob:
@@ -66,7 +68,7 @@ def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -
     if region is not None:
         ox, oy, w, h = region
         ink = ink[oy : oy + h, ox : ox + w]
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats = components(ink)
     blobs = []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digitize.cleanup import clean_page, estimate_skew
+from digitize.cleanup import clean_page, components, estimate_skew
 from digitize.layout import analyze
 from digitize.segment import Blob, blobs_in, numbers_in_field, numbers_in_free_text, reading_order, split_hypotheses
 
@@ -18,6 +18,18 @@ def page_with(draw, size=(400, 600)) -> np.ndarray:
 
 def write(image, text, x, y, scale=2.0, thickness=4):
     cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, thickness, cv2.LINE_AA)
+
+
+@pytest.mark.parametrize("density", [0.02, 0.3, 0.6])
+def test_components_match_opencv_stats(density):
+    rng = np.random.default_rng(1)
+    mask = np.where(rng.random((120, 160)) < density, 255, 0).astype(np.uint8)
+    cv2.rectangle(mask, (20, 20), (140, 100), 255, 2)  # a ring with components inside its hole
+    cv2.rectangle(mask, (40, 40), (120, 80), 0, -1)
+    cv2.circle(mask, (80, 60), 10, 255, 2)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    ours = components(mask)
+    assert ours[0] == count and (ours[1] == labels).all() and (ours[2][1:] == stats[1:]).all()
 
 
 def test_free_text_groups_numbers_by_line_and_gap():
