@@ -164,5 +164,8 @@ def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
         return CleanPage(ink, sure, 0.0, None)
     h, w = ink.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    ink, sure = (cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST) for mask in (ink, sure))
+    # One warp for both masks (sure ink is part of the ink): 255 sure, 128 faint only, 0 paper.
+    both = cv2.warpAffine(cv2.max(cv2.bitwise_and(ink, 128), sure), matrix, (w, h), flags=cv2.INTER_NEAREST)
+    ink = cv2.threshold(both, 0, 255, cv2.THRESH_BINARY)[1]
+    sure = cv2.threshold(both, 128, 255, cv2.THRESH_BINARY)[1]
     return CleanPage(ink, sure, angle, matrix)
