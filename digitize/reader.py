@@ -1,9 +1,9 @@
 """Read one page: clean-up → layout → segmentation → MNIST crops → (classifier) → numbers.
 
 `segment_page` is everything before the classifier. It is a pure function of the page, so it
-runs in worker processes that never import TensorFlow; it returns the crops of every digit
-hypothesis. `decide` takes the classifier's probabilities for those crops and picks, for each
-blob, the reading the classifier is most sure of.
+runs in worker processes that never import TensorFlow; it returns every blob as a crop.
+`classify` runs the model on them and cuts only the blobs the model doubts are one digit into
+candidate pieces; `decide` picks, for each blob, the reading the model is most sure of.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .cleanup import clean_page
 from .layout import analyze
 from .model import DIGITS, REJECT
 from .normalize import to_mnist
-from .segment import Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text
+from .segment import Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text, split_hypotheses
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
@@ -43,7 +43,7 @@ class Segments:
     page: int
     size: tuple[int, int]  # (width, height) of the page as read
     numbers: list[NumberCandidate]
-    crops: np.ndarray  # (N, 28, 28) uint8: every piece of every hypothesis
+    crops: np.ndarray  # (N, 28, 28) uint8: every blob whole; `classify` adds the pieces it cuts
     index: list[list[list[list[int]]]]  # number → blob → hypothesis → crop indices
     inverse: np.ndarray | None  # 2x3 affine from deskewed back to working pixels
     angle: float = 0.0
@@ -104,17 +104,9 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         heights = [b.h for n in numbers for b in n.blobs]
         numbers += numbers_in_free_text(free, 0.5 * float(np.median(heights)) if heights else 0.0)
         numbers = in_reading_order(numbers)
-    crops: list[np.ndarray] = []
-    index: list[list[list[list[int]]]] = []
-    for number in numbers:
-        per_blob = []
-        for hypotheses in number.splits:
-            per_hyp = []
-            for pieces in hypotheses:
-                per_hyp.append(list(range(len(crops), len(crops) + len(pieces))))
-                crops.extend(to_mnist(piece.mask) for piece in pieces)
-            per_blob.append(per_hyp)
-        index.append(per_blob)
+    crops = [to_mnist(blob.mask) for number in numbers for blob in number.blobs]
+    ids = iter(range(len(crops)))
+    index = [[[[next(ids)]] for _ in number.blobs] for number in numbers]
     stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
     inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
     seconds = {"cleanup": cleaned - started, "segmentation": time.perf_counter() - cleaned}
@@ -164,21 +156,38 @@ def _doubts_one_digit(quality: np.ndarray, reject: np.ndarray) -> np.ndarray:
 
 def classify(segments: Segments, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Probabilities of the crops `decide` will look at, in two batched calls: every blob's
-    whole crop, then the split pieces of the blobs whose whole the model doubts. Pieces of
-    confident blobs (about half of a page's crops) are never classified; their rows stay 0."""
-    hypotheses = [hyps for per_blob in segments.index for hyps in per_blob]
-    wholes = [hyps[0][0] for hyps in hypotheses]
+    whole crop, then the cut pieces of the blobs whose whole the model doubts. Only those
+    blobs are ever cut (here, in the main process): most blobs on a page are one sure digit."""
+    wholes = [hyps[0][0] for per_blob in segments.index for hyps in per_blob]
     if not wholes:
         return predict(segments.crops[:0])
     first = predict(segments.crops[wholes])
-    probabilities = np.zeros((len(segments.crops), first.shape[1]), np.float32)
-    probabilities[wholes] = first
     first_digits, first_reject = _digits_and_reject(first)
     doubted = _doubts_one_digit(first_digits.max(1), first_reject)
-    pieces = [crop for hyps, doubt in zip(hypotheses, doubted) if doubt for ids in hyps[1:] for crop in ids]
+    places = [(n, b) for n, per_blob in enumerate(segments.index) for b in range(len(per_blob))]
+    pieces = _add_cuts(segments, [place for place, doubt in zip(places, doubted) if doubt])
+    probabilities = np.zeros((len(segments.crops), first.shape[1]), np.float32)
+    probabilities[wholes] = first
     if pieces:
         probabilities[pieces] = predict(segments.crops[pieces])
     return probabilities
+
+
+def _add_cuts(segments: Segments, places: list[tuple[int, int]]) -> list[int]:
+    """Add the ways to cut these blobs (number, blob) as hypotheses; return the new crop ids."""
+    crops: list[np.ndarray] = []
+    start = len(segments.crops)
+    for n, b in places:
+        number, hypotheses = segments.numbers[n], segments.index[n][b]
+        if len(hypotheses) > 1:
+            continue  # already cut
+        for pieces in split_hypotheses(number.blobs[b], number.height)[1:]:
+            hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
+            number.splits[b].append(pieces)
+            crops.extend(to_mnist(piece.mask) for piece in pieces)
+    if crops:
+        segments.crops = np.concatenate([segments.crops, np.stack(crops)])
+    return list(range(start, start + len(crops)))
 
 
 def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:

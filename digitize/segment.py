@@ -55,7 +55,12 @@ class NumberCandidate:
 
     field: str
     blobs: list[Blob]
-    splits: list[list[list[Blob]]] = field(default_factory=list)  # per blob: hypotheses
+    height: float  # the digit height here: how wide a blob must be to be cut
+    #: Per blob, the readings considered so far: the whole blob, then any ways to cut it.
+    splits: list[list[list[Blob]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.splits = self.splits or [[[blob]] for blob in self.blobs]
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -362,7 +367,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         groups = split_by_gaps(sorted(blobs, key=lambda b: b.x), FIELD_GAP * height)
         blobs = max(groups, key=lambda group: sum(b.area for b in group))
     ordered = reading_order(blobs)
-    return [NumberCandidate(field_id, ordered, [split_hypotheses(b, height) for b in ordered])]
+    return [NumberCandidate(field_id, ordered, height)]
 
 
 def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str = "line") -> list[NumberCandidate]:
@@ -383,6 +388,5 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
         if not line:
             continue
         for group in split_by_gaps(line, NUMBER_GAP * line_height):
-            numbers.append(NumberCandidate(f"{prefix}{index}", group,
-                                           [split_hypotheses(b, line_height) for b in group]))
+            numbers.append(NumberCandidate(f"{prefix}{index}", group, line_height))
     return numbers

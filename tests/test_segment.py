@@ -113,6 +113,29 @@ def test_touching_digits_get_a_two_piece_hypothesis():
     assert left.x + left.w <= right.x + 2 and abs(left.w - right.w) < 0.35 * blob.w
 
 
+@pytest.mark.parametrize("whole_is_doubted", [True, False])
+def test_only_blobs_the_model_doubts_are_cut(whole_is_doubted):
+    from digitize.reader import classify, decide, segment_page
+
+    def draw(image):
+        cv2.ellipse(image, (60, 60), (28, 40), 0, 0, 360, 0, 6)  # two zeros written touching
+        cv2.ellipse(image, (113, 60), (28, 40), 0, 0, 360, 0, 6)
+    segments = segment_page("f", 1, page_with(draw, (120, 200)))
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        if len(calls) == 1:  # the whole blob: an unsure '8', or a sure one
+            rows[:, 8], rows[:, 0] = (0.5, 0.5) if whole_is_doubted else (1.0, 0.0)
+        else:  # the pieces: sure zeros
+            rows[:, 0] = 1.0
+        return rows
+    reads = decide(segments, classify(segments, predict))
+    assert [read.number for read in reads] == (["00"] if whole_is_doubted else ["8"])
+    assert len(calls) == (2 if whole_is_doubted else 1)  # a sure blob is never cut
+
+
 def test_digit_crossing_a_box_line_survives_rule_removal():
     def draw(image):
         cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
