@@ -1,5 +1,8 @@
 """Classifier figures: MNIST test accuracy, file size and batched throughput on this machine.
 
+Each model file alone, and for a model with a first stage (`NAME.fast.keras`, see
+`digitize.model`) the two stages together, as `digitize run` uses them.
+
     python bench/model.py [MODEL.keras ...] [--mnist PATH] [--batch 256] [--repeat 3]
 """
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numpy as np
 
 from digitize.data import load_mnist
 from digitize.evaluate import score
-from digitize.model import BUNDLED_MODEL, PREDICT_BATCH, Classifier
+from digitize.model import BUNDLED_MODEL, PREDICT_BATCH, Classifier, first_stage_path
 
 
 def main() -> None:
@@ -27,18 +30,22 @@ def main() -> None:
     print(f"cpus: {os.cpu_count()}, test digits: {len(data.x_test)}")
     print(f"{'model':40} {'params':>8} {'MB':>6} {'test acc':>9} {'test loss':>9} {'digits/s':>9}")
     for path in args.models:
-        classifier = Classifier.load(path)
-        classifier.batch_size = args.batch
-        classifier.probabilities(data.x_test[: args.batch])  # warm-up: graph tracing, allocations
-        best = 0.0
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            probabilities = classifier.probabilities(data.x_test)
-            best = max(best, len(data.x_test) / (time.perf_counter() - started))
-        accuracy, loss = score(probabilities, data.y_test)
-        print(f"{str(path):40} {classifier.model.count_params():8,d} {path.stat().st_size / 1e6:6.2f} "
-              f"{accuracy:9.4f} {loss:9.4f} {best:9.0f}")
-
+        two_stage = Classifier.load(path)
+        rows = [(str(path), Classifier(two_stage.model), path.stat().st_size)]
+        if two_stage.first_stage is not None:
+            size = path.stat().st_size + first_stage_path(path).stat().st_size
+            rows.append((f"{path.name} + {first_stage_path(path).name}", two_stage, size))
+        for name, classifier, size in rows:
+            classifier.batch_size = args.batch
+            classifier.probabilities(data.x_test[: args.batch])  # warm-up: graph tracing, allocations
+            best = 0.0
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                probabilities = classifier.probabilities(data.x_test)
+                best = max(best, len(data.x_test) / (time.perf_counter() - started))
+            accuracy, loss = score(probabilities, data.y_test)
+            print(f"{name:40} {classifier.model.count_params():8,d} {size / 1e6:6.2f} "
+                  f"{accuracy:9.4f} {loss:9.4f} {best:9.0f}")
 
 if __name__ == "__main__":
     main()
