@@ -18,6 +18,7 @@ import os
 import resource
 import subprocess
 import tempfile
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -90,21 +91,49 @@ def read_all(folder: Path, classifier: Classifier, jobs: int):
     reads: dict[str, list[tuple[str, tuple]]] = {}
     stages: Counter = Counter()
     started = time.perf_counter()
-    with CsvWriter(folder / "out.csv") as writer:
+    with CsvWriter(folder / "out.csv") as writer, WorkerMemory() as workers:
         for result in read_files(list_inputs([str(folder)]), RunOptions(jobs=jobs), classifier):
             before = time.perf_counter()
             writer.write(result.rows)
             stages.update(result.seconds)
             stages["output"] += time.perf_counter() - before
             reads[result.file] = [(r.number, r.box) for r in result.reads]
-    return reads, stages, time.perf_counter() - started
+    return reads, stages, time.perf_counter() - started, workers.peak_mb
 
 
-def peak_memory_mb() -> tuple[float, float]:
-    """Peak resident memory of this process and of its largest finished child (MB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+class WorkerMemory:
+    """Peak resident memory of the worker processes, sampled from /proc while they run.
+
+    getrusage(RUSAGE_CHILDREN) cannot tell: a spawned child is forked from this process before
+    it execs, so it reports this process's own peak.
+    """
+
+    def __enter__(self) -> "WorkerMemory":
+        self.peak_mb, self.running = 0.0, True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.running = False
+        self.thread.join()
+
+    def _sample(self) -> None:
+        while self.running:
+            for children in Path("/proc/self/task").glob("*/children"):
+                for pid in children.read_text().split():
+                    try:
+                        status = Path(f"/proc/{pid}/status").read_text()
+                    except OSError:
+                        continue
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            time.sleep(0.2)
+
+
+def own_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def scaling(args, mnist, classifier: Classifier) -> None:
@@ -119,9 +148,8 @@ def scaling(args, mnist, classifier: Classifier) -> None:
             folder.mkdir()
             for index in range(count):
                 os.symlink(originals[index % len(originals)], folder / f"page{index:05d}.jpg")
-            _, _, seconds = read_all(folder, classifier, args.jobs)
-            own, children = peak_memory_mb()
-            print(f"{count:6d} {seconds:8.1f} {count / seconds:8.2f} {own:8.0f} {children:9.0f}", flush=True)
+            _, _, seconds, worker_mb = read_all(folder, classifier, args.jobs)
+            print(f"{count:6d} {seconds:8.1f} {count / seconds:8.2f} {own_peak_mb():8.0f} {worker_mb:9.0f}", flush=True)
 
 
 def main() -> None:
@@ -144,7 +172,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         truth = make_pages(folder, args.pages, args.seed, mnist)
-        reads, stages, work = read_all(folder, classifier, args.jobs)
+        reads, stages, work, worker_mb = read_all(folder, classifier, args.jobs)
         digits = sum(len(number) for items in reads.values() for number, _ in items)
         exact, total, spurious, total_reads = score_pages(truth, reads)
         bag = bag_score(truth, {f: [n for n, _ in r] for f, r in reads.items()})
@@ -157,8 +185,7 @@ def main() -> None:
         print("stage seconds (workers' stages summed over workers): " + ", ".join(
             f"{name} {stages[name]:.1f} ({stages[name] / busy:.0%})"
             for name in ("decode", "cleanup", "segmentation", "classification", "output")))
-        own, children = peak_memory_mb()
-        print(f"peak memory: main process {own:.0f} MB, largest worker {children:.0f} MB")
+        print(f"peak memory: main process {own_peak_mb():.0f} MB, largest worker {worker_mb:.0f} MB")
         if args.tesseract:
             numbers, seconds = tesseract(sorted(truth), args.jobs)
             t_bag = bag_score(truth, numbers)
