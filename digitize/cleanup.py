@@ -40,9 +40,17 @@ def normalize_lighting(gray: np.ndarray) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)  # ink is thinner than the kernel
     paper = cv2.GaussianBlur(paper, (0, 0), size / 3)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    ratio = gray.astype(np.float32) / np.maximum(paper, 1.0)
-    return np.clip(ratio * 255, 0, 255).astype(np.uint8)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    return _RATIO.take((gray.astype(np.uint16) << 8) | paper)  # one table lookup per pixel
+
+
+def _ratio_table() -> np.ndarray:
+    """gray / paper brightness, scaled to 0-255, for every (gray, paper) pair of uint8 values."""
+    gray, paper = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
+    return np.clip(gray / np.maximum(paper, 1.0) * 255, 0, 255).astype(np.uint8).ravel()
+
+
+_RATIO = _ratio_table()
 
 
 def binarize(normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +93,7 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
 
 def components_mask(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """255 where a pixel's component is kept: one lookup per pixel, no wide temporaries."""
-    return np.where(keep, 255, 0).astype(np.uint8)[labels]
+    return np.where(keep, 255, 0).astype(np.uint8).take(labels)
 
 
 def _quantile(gray: np.ndarray, share: float, mask: np.ndarray | None = None) -> float:
@@ -143,7 +151,7 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
     def sharpness(image: np.ndarray, angle: float) -> float:
         matrix = cv2.getRotationMatrix2D((image.shape[1] / 2, image.shape[0] / 2), angle, 1.0)
         rotated = cv2.warpAffine(image, matrix, image.shape[::-1], flags=cv2.INTER_NEAREST)
-        rows = rotated.sum(axis=1, dtype=np.float64)
+        rows = cv2.reduce(rotated, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.float64)
         return float(np.square(np.diff(rows)).sum())
 
     # Coarse steps at half resolution find the basin; quarter-degree steps at full size refine it.
