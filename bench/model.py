@@ -44,7 +44,8 @@ def main() -> None:
                 probabilities = classifier.probabilities(data.x_test)
                 best = max(best, len(data.x_test) / (time.perf_counter() - started))
             accuracy, loss = score(probabilities, data.y_test)
-            print(f"{name:40} {classifier.model.count_params():8,d} {size / 1e6:6.2f} "
+            params = sum(m.count_params() for m in (classifier.model, classifier.first_stage) if m is not None)
+            print(f"{name:40} {params:8,d} {size / 1e6:6.2f} "
                   f"{accuracy:9.4f} {loss:9.4f} {best:9.0f}")
 
 if __name__ == "__main__":
