@@ -74,7 +74,7 @@ def _is_field(size: tuple[int, int], mode: Mode) -> bool:
 
 def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
                  size: tuple[int, int] | None = None) -> Segments:
-    """Clean, find fields and digits, and normalize every digit hypothesis into a 28x28 crop.
+    """Clean, find fields and digits, and normalize every blob into a 28x28 crop.
 
     `size` is the (width, height) of the page as read when `gray` was decoded smaller.
     """
@@ -105,8 +105,10 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         numbers += numbers_in_free_text(free, 0.5 * float(np.median(heights)) if heights else 0.0)
         numbers = in_reading_order(numbers)
     crops = [to_mnist(blob.mask) for number in numbers for blob in number.blobs]
-    ids = iter(range(len(crops)))
-    index = [[[[next(ids)]] for _ in number.blobs] for number in numbers]
+    index: list[list[list[list[int]]]] = []
+    for number in numbers:  # one hypothesis per blob so far: the blob whole
+        first = sum(len(per_blob) for per_blob in index)
+        index.append([[[first + b]] for b in range(len(number.blobs))])
     stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
     inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
     seconds = {"cleanup": cleaned - started, "segmentation": time.perf_counter() - cleaned}
