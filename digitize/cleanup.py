@@ -96,6 +96,11 @@ def components_mask(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.where(keep, 255, 0).astype(np.uint8).take(labels)
 
 
+def components_touching(labels: np.ndarray, count: int, mask: np.ndarray) -> np.ndarray:
+    """Per label, whether the component has a pixel where `mask` is set."""
+    return np.bincount(labels[mask > 0], minlength=count) > 0
+
+
 def _quantile(gray: np.ndarray, share: float, mask: np.ndarray | None = None) -> float:
     """A quantile of a uint8 image (optionally only where mask is set) from its histogram:
     much cheaper than sorting a page of pixels."""
@@ -109,8 +114,7 @@ def strokes(sure: np.ndarray, faint: np.ndarray, min_area: int) -> np.ndarray:
     """Faint ink connected to sure ink, in blobs of at least min_area pixels (no dust, no
     scanner noise): one labelling pass does both."""
     count, labels, stats = components(faint)
-    seeded = np.bincount(labels[sure > 0], minlength=count) > 0
-    keep = seeded & (stats[:, cv2.CC_STAT_AREA] >= min_area)
+    keep = components_touching(labels, count, sure) & (stats[:, cv2.CC_STAT_AREA] >= min_area)
     keep[0] = False
     return components_mask(labels, keep)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components, components_mask
+from .cleanup import components, components_mask, components_touching
 
 
 @dataclass
@@ -41,9 +41,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
         return vertical
     near_rule = cv2.dilate(horizontal, np.ones((7, 7), np.uint8))
     count, labels, stats = components(vertical)
-    touching = np.zeros(count, bool)
-    touching[np.unique(labels[(near_rule > 0) & (labels > 0)])] = True
-    keep = touching | (stats[:, cv2.CC_STAT_HEIGHT] >= long_enough)
+    keep = components_touching(labels, count, near_rule) | (stats[:, cv2.CC_STAT_HEIGHT] >= long_enough)
     keep[0] = False
     return components_mask(labels, keep)
 

@@ -176,8 +176,8 @@ class Classifier:
         """Trace the prediction graphs now, as part of start-up: TensorFlow traces a new graph for
         the first two batch sizes it sees (then one for any size), ~0.15 s each."""
         for model in (self.model, self.first_stage):
-            for size in (1, 2):
-                if model is not None:
+            if model is not None:
+                for size in (1, 2):
                     self._predict(model, np.zeros((size, 28, 28), np.uint8))
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:

@@ -29,11 +29,15 @@ class Page:
     page: int
     image: np.ndarray  # grayscale uint8, dark ink on light paper
     size: tuple[int, int] = (0, 0)  # (width, height) of the page as read; image may be smaller
-    shrunk: int = 1  # the image is this many times smaller than the page as read
 
     def __post_init__(self) -> None:
         if self.size == (0, 0):
             self.size = (self.image.shape[1], self.image.shape[0])
+
+    @property
+    def shrunk(self) -> int:
+        """How many times smaller than the page as read the image was decoded."""
+        return max(1, round(self.size[0] / self.image.shape[1]))
 
 
 @dataclass
@@ -153,7 +157,7 @@ def _image_pages(file: str, max_pixels: int, shrink: Shrink | None) -> Iterator[
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         gray = _to_gray(frame)
-                    yield Page(file, number, gray, size, max(1, round(size[0] / gray.shape[1])))
+                    yield Page(file, number, gray, size)
                 except (OSError, ValueError, SyntaxError) as exc:
                     yield PageError(file, number, f"cannot decode page: {exc}")
     except UnidentifiedImageError:
@@ -191,7 +195,7 @@ def _pdf_pages(file: str, max_pixels: int, dpi: int, shrink: Shrink | None) -> I
                 gray = np.array(bitmap.to_numpy(), copy=True)
                 if gray.ndim == 3:
                     gray = gray[..., 0]
-                yield Page(file, index + 1, gray.astype(np.uint8), size, factor)
+                yield Page(file, index + 1, gray.astype(np.uint8), size)
             except pdfium.PdfiumError as exc:
                 yield PageError(file, index + 1, f"cannot render PDF page: {exc}")
     finally:

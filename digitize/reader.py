@@ -106,9 +106,10 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         numbers = in_reading_order(numbers)
     crops = [to_mnist(blob.mask) for number in numbers for blob in number.blobs]
     index: list[list[list[list[int]]]] = []
+    first = 0
     for number in numbers:  # one hypothesis per blob so far: the blob whole
-        first = sum(len(per_blob) for per_blob in index)
         index.append([[[first + b]] for b in range(len(number.blobs))])
+        first += len(number.blobs)
     stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
     inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
     seconds = {"cleanup": cleaned - started, "segmentation": time.perf_counter() - cleaned}
