@@ -118,13 +118,17 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
 
 def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:
     """Pieces of a vertical rule or page edge that the scan broke up: narrow blobs in one
-    column that together run most of the field's height (one piece can pass for a '1')."""
+    column over a third of the field's height: three or more dashes, two further apart than
+    either is long, or one continuing a long rule. One piece can pass for a '1'; a '1'
+    broken in its middle has a short gap."""
     narrow = [b for b in blobs if b.w <= max(3, span / 40)]
     pieces: list[Blob] = []
     for blob in narrow:
-        column = [b for b in narrow if abs(b.cx - blob.cx) <= 2]
-        extent = max(b.y + b.h for b in column) - min(b.y for b in column)
-        if len(column) >= 3 and extent > 0.6 * span:
+        column = sorted((b for b in narrow if abs(b.cx - blob.cx) <= 2), key=lambda b: b.y)
+        extent = column[-1].y + column[-1].h - column[0].y
+        widest_gap = max((b.y - (a.y + a.h) for a, b in zip(column, column[1:])), default=0)
+        longest = max(b.h for b in column)
+        if len(column) >= 2 and extent > 0.3 * span and (len(column) >= 3 or widest_gap > longest or longest > 0.5 * span):
             pieces += [b for b in column if not any(b is p for p in pieces)]
     return pieces
 
@@ -135,9 +139,12 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     span = max(w, h) if h < w / 4 else h
     biggest = max(blobs, key=lambda b: b.area, default=None)
     tallest = max((b.h for b in blobs), default=0)
-    slivers = [b for b in blobs if is_sliver(b, span)] + broken_rule(blobs, h)
+    long_thin = [b for b in blobs if is_sliver(b, span)]
+    dashes = broken_rule(blobs, h)
+    slivers = long_thin + dashes
     sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]
-    ones = _marker_ones(slivers, sized, span)
+    # A piece of a dashed rule can be as tall as a digit: only a whole stroke is a marker '1'.
+    ones = [b for b in _marker_ones(long_thin, sized, span) if not any(b is d for d in dashes)]
     kept = []
     for blob in blobs:
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
@@ -349,6 +356,18 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
 FIELD_GAP = 0.9
 
 
+#: Writing set apart by such a gap is a neighbour's only if it is cut by the image's side
+#: (within this many pixels) or smaller than this share of a digit: a cheque's thousands
+#: group after a dot is a whole, full-size number part.
+STRAY_MARGIN = 5
+STRAY_HEIGHT = 0.75
+
+
+def _at_side(group: list[Blob], region: tuple[int, int, int, int]) -> bool:
+    x0, _, w, _ = region
+    return any(b.x <= x0 + STRAY_MARGIN or b.x + b.w >= x0 + w - STRAY_MARGIN for b in group)
+
+
 def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str,
                      cut_out: bool = False) -> list[NumberCandidate]:
     """All ink of a field is one number; `cut_out` when the image is a field cut from a page."""
@@ -363,9 +382,11 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         return []
     if cut_out:
         # A cut-out cell holds one number: writing from a neighbouring cell that strays in is
-        # set apart by a wide gap and holds less ink than the number itself.
+        # set apart by a wide gap, holds less ink than the number, and is cut by the side.
         groups = split_by_gaps(sorted(blobs, key=lambda b: b.x), FIELD_GAP * height)
-        blobs = max(groups, key=lambda group: sum(b.area for b in group))
+        main = max(groups, key=lambda group: sum(b.area for b in group))
+        blobs = [b for group in groups if group is main or (not _at_side(group, region)
+                 and max(b.h for b in group) >= STRAY_HEIGHT * height) for b in group]
     ordered = reading_order(blobs)
     return [NumberCandidate(field_id, ordered, height)]
 

@@ -89,6 +89,40 @@ def test_a_broken_page_edge_beside_a_number_is_not_a_one():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
+def test_a_cheque_amount_keeps_the_digits_after_a_thousands_gap():
+    """"2 . 348": the gap after the '2' is wide, but the '2' is a whole digit inside the image."""
+    def draw(image):
+        write(image, "2", 20, 70, scale=1.6, thickness=3)
+        cv2.circle(image, (75, 66), 3, 0, -1)
+        write(image, "348", 100, 70, scale=1.6, thickness=3)
+    ink = clean_page(page_with(draw, (100, 240)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 240, 100), "image", cut_out=True)
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 4
+
+
+@pytest.mark.parametrize("stray", ["at the side", "small"])
+def test_writing_straying_into_a_cell_is_still_dropped(stray):
+    def draw(image):
+        write(image, "57", 60, 110, scale=1.2, thickness=2)
+        if stray == "at the side":  # a neighbouring cell's digit, cut by the image edge
+            write(image, "3", 128, 110, scale=1.2, thickness=2)
+        else:  # a small mark far from the number
+            cv2.line(image, (20, 100), (22, 88), 0, 2)
+    ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 2
+
+
+def test_two_dashes_of_a_faint_rule_are_not_a_marker_one():
+    def draw(image):
+        for top in (30, 95):  # what the scan left of a faint vertical rule: two dashes
+            cv2.line(image, (20, top), (20, top + 22), 0, 2)
+        write(image, "62", 50, 115, scale=1.0, thickness=2)
+    ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 2
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
