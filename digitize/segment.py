@@ -82,10 +82,18 @@ def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -
     return blobs
 
 
-def is_sliver(blob: Blob, span: float) -> bool:
-    """A rule, fold or page edge: very long and thin, or thin and most of the field tall/wide."""
-    ratio = max(blob.h, blob.w) / max(1, min(blob.h, blob.w))
-    return ratio > 10 or (ratio > 4 and max(blob.h, blob.w) > 0.6 * span)
+SLIVER_ACROSS = 0.4
+
+
+def is_sliver(blob: Blob, span: float, across: float) -> bool:
+    """A rule, fold or page edge: very long and thin, or thin and most of the field tall/wide.
+
+    `across` is the field's other side: a rule is thin beside it, while a row of touching
+    cursive zeros, as long, fills most of a cheque's height. A scan's black margin is thick
+    but runs the whole field."""
+    long, short = max(blob.h, blob.w), min(blob.h, blob.w)
+    ratio = long / max(1, short)
+    return ratio > 10 or (ratio > 4 and long > 0.6 * span and (short < SLIVER_ACROSS * across or long > 0.9 * span))
 
 
 def typical_height(blobs: list[Blob]) -> float:
@@ -139,7 +147,7 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     span = max(w, h) if h < w / 4 else h
     biggest = max(blobs, key=lambda b: b.area, default=None)
     tallest = max((b.h for b in blobs), default=0)
-    long_thin = [b for b in blobs if is_sliver(b, span)]
+    long_thin = [b for b in blobs if is_sliver(b, span, min(w, h))]
     dashes = broken_rule(blobs, h)
     slivers = long_thin + dashes
     sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]

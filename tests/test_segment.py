@@ -7,7 +7,7 @@ import pytest
 
 from digitize.cleanup import clean_page, components, estimate_skew
 from digitize.layout import analyze
-from digitize.segment import Blob, blobs_in, numbers_in_field, numbers_in_free_text, reading_order, split_hypotheses
+from digitize.segment import Blob, blobs_in, is_sliver, numbers_in_field, numbers_in_free_text, reading_order, split_hypotheses
 
 
 def page_with(draw, size=(400, 600)) -> np.ndarray:
@@ -121,6 +121,22 @@ def test_two_dashes_of_a_faint_rule_are_not_a_marker_one():
     ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
     numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
+
+
+def test_touching_cursive_zeros_across_a_cheque_are_not_a_rule():
+    def draw(image):
+        write(image, "5", 20, 42, scale=1.1, thickness=2)
+        for x in range(62, 190, 31):  # "0000" written in one stroke: long, and a digit high
+            cv2.ellipse(image, (x, 30), (17, 14), 0, 0, 360, 0, 2)
+    ink = clean_page(page_with(draw, (50, 210)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 210, 50), "image", cut_out=True)
+    assert len(numbers) == 1
+    assert [b.x // 10 for b in numbers[0].blobs] == [2, 4]  # the '5' and the zeros
+
+
+def test_a_thick_black_scan_margin_down_a_cell_is_a_sliver():
+    margin = Blob(0, 0, 54, 235, np.full((235, 54), 255, np.uint8))  # 0.4 of a 135 px wide cell
+    assert is_sliver(margin, span=235, across=135)
 
 
 def test_broken_five_is_joined():
