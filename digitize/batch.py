@@ -68,6 +68,11 @@ class _Segmented:
         return cls(file, [PageError(file, 1, message)], [None])
 
 
+#: Workers yield the CPU to the main process, whose classification every page waits for:
+#: ahead of it they only fill a bounded window, so they lose nothing by waiting.
+WORKER_NICENESS = 10
+
+
 def _limit_threads() -> None:
     """Workers × threads must fit the machine: one OpenCV thread per worker."""
     import cv2
@@ -78,6 +83,7 @@ def _limit_threads() -> None:
 def _init_worker() -> None:
     """Ctrl-C is the main process's to handle: it stops the pool and keeps what was written."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(WORKER_NICENESS)
     _limit_threads()
 
 

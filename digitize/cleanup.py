@@ -31,26 +31,32 @@ class CleanPage:
     rotation: np.ndarray | None  # 2x3 affine from the original page to the deskewed one
 
 
+#: The paper's brightness is estimated on a grid about this many cells across the short side.
+PAPER_GRID = 200
+
+
 def normalize_lighting(gray: np.ndarray) -> np.ndarray:
     """Divide by an estimate of the paper's brightness: removes shadows, gradients, tinted paper."""
     h, w = gray.shape
-    factor = max(1, min(h, w) // 200)
-    small = cv2.resize(gray, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    factor = max(1, min(h, w) // PAPER_GRID)
+    sw, sh = max(1, w // factor), max(1, h // factor)
+    # Whole blocks (the fast path of INTER_AREA); the few rows and columns left over are paper too.
+    small = cv2.resize(gray[: sh * factor, : sw * factor], (sw, sh), interpolation=cv2.INTER_AREA)
     size = max(7, (min(small.shape) // 8) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)  # ink is thinner than the kernel
     paper = cv2.GaussianBlur(paper, (0, 0), size / 3)
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    return _RATIO.take((gray.astype(np.uint16) << 8) | paper)  # one table lookup per pixel
+    return paper_ratio(gray, paper)
 
 
-def _ratio_table() -> np.ndarray:
-    """gray / paper brightness, scaled to 0-255, for every (gray, paper) pair of uint8 values."""
-    gray, paper = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
-    return np.clip(gray / np.maximum(paper, 1.0) * 255, 0, 255).astype(np.uint8).ravel()
+def paper_ratio(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """gray * 255 // paper, clipped to 255, in OpenCV's SIMD loops (4x faster than a table).
 
-
-_RATIO = _ratio_table()
+    The ratio's fraction is k / paper <= 254/255, so rounding ratio - 0.498 gives exactly its
+    integer part (|x| rounds the same: only gray = 0 goes below zero)."""
+    ratio = cv2.divide(gray.astype(np.float32), cv2.max(paper, 1).astype(np.float32), scale=255.0)
+    return cv2.convertScaleAbs(cv2.subtract(ratio, 0.498))
 
 
 def binarize(normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,9 +132,11 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     into "paper" and leaves only its ragged edge as false ink.
     """
     h, w = gray.shape
-    dark = np.where(gray < 0.45 * _quantile(gray, 0.5), 255, 0).astype(np.uint8)
-    if not (dark[0].any() or dark[-1].any() or dark[:, 0].any() or dark[:, -1].any()):
-        return np.zeros_like(dark)  # nothing dark reaches the border: no margin
+    level = 0.45 * _quantile(gray, 0.5)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if not (border < level).any():
+        return np.zeros_like(gray)  # nothing dark reaches the border: no margin
+    dark = cv2.threshold(gray, np.ceil(level) - 1, 255, cv2.THRESH_BINARY_INV)[1]  # gray < level
     count, labels, stats = components(dark)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)

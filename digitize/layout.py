@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components, components_mask, components_touching
+from .cleanup import components
 
 
 @dataclass
@@ -36,14 +36,27 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
     """Vertical runs that are rules: very long, or meeting a horizontal rule (a box side).
 
     A handwritten '1' or '4' can be as straight as a short rule, but it does not touch one.
+    Each run is judged in its own box (runs are few, the page is large).
     """
+    sides = np.zeros_like(vertical)
     if not vertical.any():
-        return vertical
-    near_rule = cv2.dilate(horizontal, np.ones((7, 7), np.uint8))
+        return sides
     count, labels, stats = components(vertical)
-    keep = components_touching(labels, count, near_rule) | (stats[:, cv2.CC_STAT_HEIGHT] >= long_enough)
-    keep[0] = False
-    return components_mask(labels, keep)
+    height, width = vertical.shape
+    reach = 3  # "meeting": within a 7x7 neighbourhood of a horizontal rule
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        own = labels[y : y + h, x : x + w] == label
+        if h < long_enough:
+            x0, y0 = max(0, x - reach), max(0, y - reach)
+            near = horizontal[y0 : min(height, y + h + reach), x0 : min(width, x + w + reach)]
+            if not near.any():
+                continue
+            near = cv2.dilate(near, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+            if not near[y - y0 : y - y0 + h, x - x0 : x - x0 + w][own].any():
+                continue
+        sides[y : y + h, x : x + w][own] = 255
+    return sides
 
 
 def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarray:
@@ -51,13 +64,25 @@ def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarr
     mends a digit stroke that crossed it but cannot rebuild the rule itself."""
     if not rules.any():
         return ink
-    grown = cv2.dilate(rules, np.ones((3, 3), np.uint8))
-    without = cv2.bitwise_and(ink, cv2.bitwise_not(grown))
     span = thickness + 4
+    # Only pixels next to the rules change, and they depend on ink within two closes of them.
+    x, y, w, h = _around(rules, 2 * span + 2)
+    window = ink[y : y + h, x : x + w]
+    grown = cv2.dilate(rules[y : y + h, x : x + w], np.ones((3, 3), np.uint8))
+    without = cv2.bitwise_and(window, cv2.bitwise_not(grown))
     mended = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, span)))
     mended = cv2.morphologyEx(mended, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (span, 1)))
     # Only the pixels on the rules may be restored; everything else stays as it was.
-    return cv2.bitwise_or(without, cv2.bitwise_and(mended, grown))
+    cleaned = ink.copy()
+    cleaned[y : y + h, x : x + w] = cv2.bitwise_or(without, cv2.bitwise_and(mended, grown))
+    return cleaned
+
+
+def _around(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """The box of a mask's ink grown by a margin, inside the image: (x, y, w, h)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    return x0, y0, min(mask.shape[1], x + w + margin) - x0, min(mask.shape[0], y + h + margin) - y0
 
 
 def find_boxes(horizontal: np.ndarray, vertical: np.ndarray, min_side: int) -> list[tuple[int, int, int, int]]:
@@ -141,5 +166,6 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
 def _rule_thickness(rules: np.ndarray) -> int:
     if not rules.any():
         return 1
-    distance = cv2.distanceTransform((rules > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    x, y, w, h = _around(rules, 1)  # a ring of paper keeps distances as on the whole page
+    distance = cv2.distanceTransform((rules[y : y + h, x : x + w] > 0).astype(np.uint8), cv2.DIST_L2, 3)
     return max(1, int(round(2 * float(np.percentile(distance[distance > 0], 90)))))

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digitize.cleanup import clean_page, components, estimate_skew
+from digitize.cleanup import clean_page, components, estimate_skew, paper_ratio
 from digitize.layout import analyze
 from digitize.segment import Blob, blobs_in, is_sliver, numbers_in_field, numbers_in_free_text, reading_order, split_hypotheses
 
@@ -30,6 +30,12 @@ def test_components_match_opencv_stats(density):
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     ours = components(mask)
     assert ours[0] == count and (ours[1] == labels).all() and (ours[2][1:] == stats[1:]).all()
+
+
+def test_paper_ratio_is_the_integer_ratio_for_every_pair_of_levels():
+    gray, paper = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    expected = np.minimum(gray * 255 // np.maximum(paper, 1), 255)
+    assert (paper_ratio(gray.astype(np.uint8), paper.astype(np.uint8)) == expected).all()
 
 
 def test_free_text_groups_numbers_by_line_and_gap():
