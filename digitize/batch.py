@@ -175,11 +175,20 @@ def read_files(
     classifier: Classifier | None = None,
 ) -> Iterator[FileResult]:
     """Read files in order, one FileResult per file; never raises for a bad file."""
-    classifier = classifier or Classifier.load(options.model)
     for folder in (options.overlay_dir, options.crops_dir):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-    for file, segmented in _ordered(files, options):
+    ordered = _ordered(files, options)
+    if classifier is None:
+        # The workers read the first pages while TensorFlow starts (seconds, one core).
+        first = next(ordered, None)
+        try:
+            classifier = Classifier.load(options.model)
+        except BaseException:
+            ordered.close()
+            raise
+        ordered = itertools.chain([first] if first else [], ordered)
+    for file, segmented in ordered:
         result = FileResult(file, [])
         result.seconds["decode"] += segmented.decode_seconds
         for page, image in zip(segmented.pages, segmented.images):

@@ -77,7 +77,7 @@ def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -
     blobs = []
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        mask = np.where(labels[y : y + h, x : x + w] == label, 255, 0).astype(np.uint8)
+        mask = (labels[y : y + h, x : x + w] == label).view(np.uint8) * np.uint8(255)
         blobs.append(Blob(int(x + ox), int(y + oy), int(w), int(h), mask))
     return blobs
 
