@@ -17,7 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from .model import Classifier
 from .output import Row, error_row, rows_for_page, safe_stem, write_crops, write_overlay
 from .pages import MAX_PIXELS, PageError, find_inputs, load_pages
 from .reader import Mode, NumberRead, Segments, classify, decide, segment_page, working_scale
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,6 +70,10 @@ class _Segmented:
         """A file that yields no page, only the reason."""
         return cls(file, [PageError(file, 1, message)], [None])
 
+
+#: Files whose pages are classified together (see `reader.classify`): fuller batches for the
+#: model, while the workers, several files ahead, go on reading.
+FILES_PER_BATCH = 4
 
 #: Workers yield the CPU to the main process, whose classification every page waits for:
 #: ahead of it they only fill a bounded window, so they lose nothing by waiting.
@@ -127,6 +134,7 @@ def _ordered(
     window: deque[tuple[str, str | None, Future | None]] = deque()
     pending: Iterator[tuple[str, str | None]] = iter(files)
     alone = 0  # after a crash, files run one at a time, so that the one that crashes is known
+    finished = False
     try:
         while True:
             while len(window) < (1 if alone else 4 * options.jobs):
@@ -137,6 +145,7 @@ def _ordered(
                 future = None if problem else pool.submit(work, file, options.mode, options.max_pixels, keep)
                 window.append((file, problem, future))
             if not window:
+                finished = True
                 return
             file, problem, future = window.popleft()
             if future is None:
@@ -161,7 +170,8 @@ def _ordered(
             alone = max(0, alone - 1)
             yield file, segmented
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # At the end the idle workers exit at once; on Ctrl-C or an error nothing waits for them.
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def list_inputs(paths: list[str]) -> list[tuple[str, str | None]]:
@@ -188,27 +198,37 @@ def read_files(
             ordered.close()
             raise
         ordered = itertools.chain([first] if first else [], ordered)
-    for file, segmented in ordered:
-        result = FileResult(file, [])
-        result.seconds["decode"] += segmented.decode_seconds
-        for page, image in zip(segmented.pages, segmented.images):
-            if isinstance(page, PageError):
-                result.rows.append(error_row(page.file, page.page, page.message))
-                continue
-            result.seconds.update(page.seconds)
-            started = time.perf_counter()
-            reads = decide(page, classify(page, classifier.probabilities))
-            classified = time.perf_counter()
-            result.seconds["classification"] += classified - started
-            result.rows += rows_for_page(file, page.page, reads, options.min_confidence)
-            result.reads += reads
-            stem = safe_stem(file, page.page)
-            if options.overlay_dir is not None and image is not None:
-                write_overlay(options.overlay_dir / f"{stem}.png", image, reads, options.min_confidence)
-            if options.crops_dir is not None:
-                write_crops(options.crops_dir, stem, reads)
-            result.seconds["output"] += time.perf_counter() - classified
-        yield result
+    for batch in _batches(ordered, FILES_PER_BATCH):
+        pages = [page for _, segmented in batch for page in segmented.pages if isinstance(page, Segments)]
+        started = time.perf_counter()
+        probabilities = iter(classify(pages, classifier.probabilities))
+        batch_share = (time.perf_counter() - started) / max(1, len(pages))
+        for file, segmented in batch:
+            result = FileResult(file, [])
+            result.seconds["decode"] += segmented.decode_seconds
+            for page, image in zip(segmented.pages, segmented.images):
+                if isinstance(page, PageError):
+                    result.rows.append(error_row(page.file, page.page, page.message))
+                    continue
+                result.seconds.update(page.seconds)
+                started = time.perf_counter()
+                reads = decide(page, next(probabilities))
+                classified = time.perf_counter()
+                result.seconds["classification"] += batch_share + classified - started
+                result.rows += rows_for_page(file, page.page, reads, options.min_confidence)
+                result.reads += reads
+                stem = safe_stem(file, page.page)
+                if options.overlay_dir is not None and image is not None:
+                    write_overlay(options.overlay_dir / f"{stem}.png", image, reads, options.min_confidence)
+                if options.crops_dir is not None:
+                    write_crops(options.crops_dir, stem, reads)
+                result.seconds["output"] += time.perf_counter() - classified
+            yield result
+
+
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
 
 
 def read(paths: list[str], options: RunOptions | None = None) -> Iterator[FileResult]:

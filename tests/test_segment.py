@@ -187,7 +187,7 @@ def test_only_blobs_the_model_doubts_are_cut(whole_is_doubted):
         else:  # the pieces: sure zeros
             rows[:, 0] = 1.0
         return rows
-    reads = decide(segments, classify(segments, predict))
+    reads = decide(segments, classify([segments], predict)[0])
     assert [read.number for read in reads] == (["00"] if whole_is_doubted else ["8"])
     assert len(calls) == (2 if whole_is_doubted else 1)  # a sure blob is never cut
 
