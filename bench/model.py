@@ -1,7 +1,8 @@
 """Classifier figures: MNIST test accuracy, file size and batched throughput on this machine.
 
-Each model file alone, and for a model with a first stage (`NAME.fast.keras`, see
-`digitize.model`) the two stages together, as `digitize run` uses them.
+Each model file run by TensorFlow and by LiteRT (its compiled copy, what `digitize run` uses),
+and for a model with a first stage (`NAME.fast.keras`, see `digitize.model`) the two stages
+together, as `digitize run` uses them.
 
     python bench/model.py [MODEL.keras ...] [--mnist PATH] [--batch 256] [--repeat 3]
 """
@@ -16,7 +17,7 @@ import numpy as np
 
 from digitize.data import load_mnist
 from digitize.evaluate import score
-from digitize.model import BUNDLED_MODEL, PREDICT_BATCH, Classifier, first_stage_path
+from digitize.model import BUNDLED_MODEL, PREDICT_BATCH, Classifier, first_stage_path, load_model
 
 
 def main() -> None:
@@ -28,14 +29,18 @@ def main() -> None:
     args = parser.parse_args()
     data = load_mnist(args.mnist)
     print(f"cpus: {os.cpu_count()}, test digits: {len(data.x_test)}")
-    print(f"{'model':40} {'params':>8} {'MB':>6} {'test acc':>9} {'test loss':>9} {'digits/s':>9}")
+    print(f"{'model (runtime)':52} {'params':>8} {'MB':>6} {'test acc':>9} {'test loss':>9} {'digits/s':>9}")
     for path in args.models:
         two_stage = Classifier.load(path)
-        rows = [(str(path), Classifier(two_stage.model), path.stat().st_size)]
+        params = load_model(path).count_params()
+        keras_model = load_model(path)
+        rows = [(f"{path.name} (TensorFlow)", Classifier(keras_model), path.stat().st_size, params),
+                (f"{path.name} (LiteRT)", Classifier(two_stage.model), path.stat().st_size, params)]
         if two_stage.first_stage is not None:
-            size = path.stat().st_size + first_stage_path(path).stat().st_size
-            rows.append((f"{path.name} + {first_stage_path(path).name}", two_stage, size))
-        for name, classifier, size in rows:
+            stage = first_stage_path(path)
+            rows.append((f"{path.name} + {stage.name} (LiteRT)", two_stage,
+                         path.stat().st_size + stage.stat().st_size, params + load_model(stage).count_params()))
+        for name, classifier, size, params in rows:
             classifier.batch_size = args.batch
             classifier.probabilities(data.x_test[: args.batch])  # warm-up: graph tracing, allocations
             best = 0.0
@@ -44,9 +49,9 @@ def main() -> None:
                 probabilities = classifier.probabilities(data.x_test)
                 best = max(best, len(data.x_test) / (time.perf_counter() - started))
             accuracy, loss = score(probabilities, data.y_test)
-            params = sum(m.count_params() for m in (classifier.model, classifier.first_stage) if m is not None)
-            print(f"{name:40} {params:8,d} {size / 1e6:6.2f} "
+            print(f"{name:52} {params:8,d} {size / 1e6:6.2f} "
                   f"{accuracy:9.4f} {loss:9.4f} {best:9.0f}")
+
 
 if __name__ == "__main__":
     main()

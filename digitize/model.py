@@ -1,16 +1,21 @@
 """The CNN: architectures, safe loading, and batched classification.
 
-TensorFlow is imported here only, inside functions, so that `digitize --help` and the
-page-reading workers that never classify start instantly.
+Models are built, trained and stored with Keras (TensorFlow); reading pages runs their LiteRT
+copies (`CompiledModel`), made once beside each model file. Both are imported here only,
+inside functions: `digitize --help` and the page-reading workers never load either, and a
+run never imports TensorFlow once the copies exist.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -129,7 +134,7 @@ def first_stage_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.stem + ".fast.keras")
 
 
-def _first_stage_for(model_path: Path) -> "keras.Model | None":
+def _first_stage_for(model_path: Path) -> "keras.Model | CompiledModel | None":
     """The small model that answers easy crops first, if one was made for exactly this model
     (its card names the model's SHA-256): a retrained model never inherits a stale first stage."""
     stage = first_stage_path(model_path)
@@ -140,21 +145,112 @@ def _first_stage_for(model_path: Path) -> "keras.Model | None":
         meant_for = json.loads(card.read_text())["first_stage_for"]["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return load_model(stage) if meant_for == file_sha256(model_path) else None
+    return load_for_inference(stage) if meant_for == file_sha256(model_path) else None
+
+
+def compiled_path(model_path: Path, sha256: str) -> Path:
+    """The LiteRT copy of a model sits beside it, named by the model's SHA-256: a retrained or
+    replaced model never runs a stale copy."""
+    return model_path.with_name(f"{model_path.stem}.{sha256[:12]}.tflite")
+
+
+def load_for_inference(path: Path) -> "keras.Model | CompiledModel":
+    """The model ready to classify: its LiteRT copy (made and saved beside it on first use),
+    else the Keras model itself where LiteRT is not installed."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return load_model(path)
+    compiled = compiled_path(path, file_sha256(path))
+    if compiled.is_file():
+        return CompiledModel(compiled.read_bytes(), str(compiled))
+    content = compile_model(load_model(path))
+    try:
+        temporary = compiled.with_suffix(".partial")
+        temporary.write_bytes(content)
+        temporary.replace(compiled)
+        for old in path.parent.glob(f"{path.stem}.*.tflite"):  # copies of the model it replaced
+            if re.fullmatch(rf"{re.escape(path.stem)}\.[0-9a-f]{{12}}\.tflite", old.name) and old != compiled:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only folder: this run converts in memory, the next one again
+    return CompiledModel(content, str(path))
+
+
+def compile_model(model: "keras.Model") -> bytes:
+    """Convert a Keras model to LiteRT (float32, the same numbers within ~1e-5)."""
+    import_keras()
+    import tensorflow as tf
+
+    with _quiet_output():  # the converter prints its whole signature
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+@contextlib.contextmanager
+def _quiet_output() -> Iterator[None]:
+    """Silence stdout and stderr, Python's and the native code's: the converter prints its whole
+    signature, LiteRT announces its CPU delegate."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        sys.stdout.flush()  # what Python printed meanwhile goes to the null device too
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+class CompiledModel:
+    """A model run by LiteRT: about half TensorFlow's CPU time per digit at any batch size, and
+    it imports in 0.1 s where TensorFlow takes seconds. Offers what `Classifier` uses of a
+    Keras model."""
+
+    compiled = True
+
+    def __init__(self, content: bytes, name: str) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        with _quiet_output():
+            self.interpreter = Interpreter(model_content=content, num_threads=min(4, threads))
+            self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        classes = int(self.output["shape"][-1])
+        if tuple(self.input["shape"][1:]) != (28, 28, 1) or classes not in (DIGITS, DIGITS + 1):
+            raise DigitizeError(f"compiled model {name} does not map 28x28 digits to 10 or 11 classes")
+        self.output_shape = (None, classes)
+        self.shape = tuple(self.input["shape"])
+
+    def predict_on_batch(self, images: np.ndarray) -> np.ndarray:
+        if images.shape != self.shape:
+            self.interpreter.resize_tensor_input(self.input["index"], images.shape)
+            self.interpreter.allocate_tensors()
+            self.shape = images.shape
+        self.interpreter.set_tensor(self.input["index"], images)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output["index"]).copy()
 
 
 @dataclass
 class Classifier:
-    """A loaded model plus the batched prediction that every command uses.
+    """A loaded model (Keras, or its LiteRT copy) plus the batched prediction every command uses.
 
     With a `first_stage`, every crop goes through that small model first and only the crops it
     is not sure of (about one in five on a page) through the full model: about half the time per
     crop, the same reads on the development sets.
     """
 
-    model: "keras.Model"
+    model: "keras.Model | CompiledModel"
     batch_size: int = PREDICT_BATCH
-    first_stage: "keras.Model | None" = None
+    first_stage: "keras.Model | CompiledModel | None" = None
 
     def __post_init__(self) -> None:
         for model in (self.model, self.first_stage):
@@ -168,7 +264,9 @@ class Classifier:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> "Classifier":
         resolved = Path(path) if path else default_model_path()
-        classifier = cls(load_model(resolved), first_stage=_first_stage_for(resolved))
+        if not resolved.is_file():
+            raise DigitizeError(f"model file not found: {resolved}")
+        classifier = cls(load_for_inference(resolved), first_stage=_first_stage_for(resolved))
         classifier.warm_up()
         return classifier
 
