@@ -192,7 +192,7 @@ def main() -> None:
               f"spurious {spurious / max(total_reads, 1):.2%} ({spurious}/{total_reads})")
         cold = command_seconds(folder, args)
         print(f"digitize: {args.pages / work:.2f} pages/s, {digits / work:.0f} digits/s excluding start-up "
-              f"(model load alone {load_seconds:.1f} s); `digitize run` from the shell, start-up included: "
+              f"(model load alone {load_seconds:.2f} s); `digitize run` from the shell, start-up included: "
               f"{args.pages / cold:.2f} pages/s ({cold:.1f} s)")
         busy = sum(stages.values())
         print("stage seconds (workers' stages summed over workers): " + ", ".join(
