@@ -166,7 +166,7 @@ def load_for_inference(path: Path) -> "keras.Model | CompiledModel":
         return CompiledModel(compiled.read_bytes(), str(compiled))
     content = compile_model(load_model(path))
     try:
-        temporary = compiled.with_suffix(".partial")
+        temporary = compiled.with_suffix(f".{os.getpid()}.partial")  # runs starting together each write their own
         temporary.write_bytes(content)
         temporary.replace(compiled)
         for old in path.parent.glob(f"{path.stem}.*.tflite"):  # copies of the model it replaced
