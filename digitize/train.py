@@ -16,10 +16,11 @@ import numpy as np
 
 from . import __version__
 from .augment import augment_batch, junk_batch
-from .data import load_crop_folder, load_mnist
+from .data import file_sha256, load_crop_folder, load_mnist
 from .errors import DigitizeError
 from .evaluate import score
-from .model import DIGITS, REJECT, Classifier, build_model, import_keras, load_model
+from .model import (DIGITS, REJECT, Classifier, build_model, compiled_path, import_keras, load_for_inference,
+                    load_model)
 
 
 @dataclass
@@ -239,6 +240,8 @@ def train(config: TrainConfig) -> TrainResult:
     # Reload the best epoch without optimizer state: a smaller file that only predicts.
     best = keras.saving.load_model(model_path, compile=False)
     keras.saving.save_model(best, model_path)
+    load_for_inference(model_path)  # its LiteRT copy for `digitize run`, made now rather than at first use
+    runtime_copy = compiled_path(model_path, file_sha256(model_path))
     classifier = Classifier(best)
     val_acc, val_loss = score(classifier.probabilities(x_val_in), y_val_in)
     test_acc, test_loss = score(classifier.probabilities(mnist.x_test), mnist.y_test)
@@ -273,6 +276,7 @@ def train(config: TrainConfig) -> TrainResult:
         "test": {"accuracy": float(test_acc), "loss": float(test_loss),
                  "note": "MNIST test set, evaluated once after training; never used for selection"},
         "model_file_bytes": model_path.stat().st_size,
+        "runtime_copy": runtime_copy.name if runtime_copy.is_file() else None,
         "training_seconds": round(seconds, 1),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),

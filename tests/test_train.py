@@ -6,6 +6,7 @@ import json
 from click.testing import CliRunner
 
 from digitize.cli import main
+from digitize.data import file_sha256
 
 
 def test_train_then_evaluate(tmp_path, mnist_path):
@@ -21,6 +22,8 @@ def test_train_then_evaluate(tmp_path, mnist_path):
     assert len(card["training_data"]["mnist_sha256"]) == 64
     assert 0.0 <= card["test"]["accuracy"] <= 1.0 and card["epochs_run"] == 1
     assert card["parameters"] > 10_000 and "tensorflow" in card["versions"]
+    sha = file_sha256(out / "tiny.keras")
+    assert card["runtime_copy"] == f"tiny.{sha[:12]}.tflite" and (out / card["runtime_copy"]).is_file()
 
     report = tmp_path / "report"
     result = CliRunner().invoke(main, ["evaluate", "--model", str(out / "tiny.keras"), "--mnist", str(mnist_path),
