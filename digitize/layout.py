@@ -151,6 +151,7 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     if whole_image_field:
         # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
         horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
+        vertical = _without_tall_ones(vertical, ink)
     else:
         horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
         vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
@@ -161,6 +162,32 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         return Layout(cleaned, [Field("image", 0, 0, w, h)])
     boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))
     return Layout(cleaned, group_combs(boxes))
+
+
+#: In a cut-out field, a vertical run this much of the field's height is a rule whatever is
+#: beside it; a shorter one is a '1' when writing at least ONE_HEIGHT of its height is beside it.
+RULE_SPAN, ONE_HEIGHT = 0.9, 0.6
+
+
+def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Vertical runs that are '1's, not rules: on a cheque the digits fill the field's height, so
+    a straight '1' is as long as a short rule. A run shorter than the field with other writing
+    beside it at least ONE_HEIGHT of its height, on its line, is a digit."""
+    count, labels, stats = components(vertical)
+    if count <= 1:
+        return vertical
+    height = vertical.shape[0]
+    _, _, others = components(cv2.bitwise_and(ink, cv2.bitwise_not(vertical)))
+    others = others[1:]
+    kept = vertical.copy()
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if h >= RULE_SPAN * height:
+            continue
+        overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
+        if ((others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])).any():
+            kept[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label] = 0
+    return kept
 
 
 def _rule_thickness(rules: np.ndarray) -> int:

@@ -145,6 +145,25 @@ def test_a_thick_black_scan_margin_down_a_cell_is_a_sliver():
     assert is_sliver(margin, span=235, across=135)
 
 
+def test_straight_ones_filling_a_cheque_field_are_digits_not_rules():
+    def draw(image):
+        for x in (20, 50, 80):  # "111" written straight, as tall as the field's other digits
+            cv2.line(image, (x, 12), (x, 108), 0, 6)
+        write(image, "063", 120, 108, scale=3.2, thickness=7)
+    ink = clean_page(page_with(draw, (120, 320)), deskew=False).ink
+    kept = analyze(ink, whole_image_field=True).ink
+    assert all(kept[40:80, x - 2 : x + 3].any() for x in (20, 50, 80))
+
+
+def test_a_short_vertical_rule_beside_small_digits_is_still_removed():
+    def draw(image):
+        cv2.line(image, (110, 30), (110, 250), 0, 2)  # a cell's side, broken off at both ends
+        write(image, "57", 40, 150, scale=1.0, thickness=2)
+    ink = clean_page(page_with(draw, (280, 140)), deskew=False).ink
+    kept = analyze(ink, whole_image_field=True).ink
+    assert not kept[40:240, 105:116].any() and kept[120:155, 35:90].any()
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
