@@ -18,6 +18,8 @@ FAINT_SHARE = 0.6
 #: by FAINT_MARGIN levels.
 BACKGROUND_QUANTILE = 0.995
 FAINT_MARGIN = 8
+#: A sure-ink mask covering more of the image than this is background pattern, not writing.
+DENSE_SHARE = 0.3
 #: Faint ink only bridges gaps this many pixels from sure ink: a blurred halo must not reach
 #: a rule and make a digit's stroke part of it.
 FAINT_REACH = 5
@@ -59,9 +61,10 @@ def paper_ratio(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(cv2.subtract(ratio, 0.498))
 
 
-def binarize(normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def binarize(normalized: np.ndarray, paper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two masks for hysteresis: `sure` ink (Otsu on darkness, never below MIN_CONTRAST, so a
     blank page stays blank) and `faint` ink, which counts only where it touches sure ink.
+    `paper` (scanner margins excluded) is where the share of ink is judged.
 
     A thin pencil loop or the light top of a '9' is often fainter than the rest of the digit;
     a single threshold breaks it off. The faint level stays above the darkest texture of the
@@ -72,6 +75,13 @@ def binarize(normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Otsu on a mostly blank page splits paper noise; on faint pencil it can sit too high.
     level = max(MIN_CONTRAST, min(otsu, 110))
     sure = cv2.threshold(darkness, level, 255, cv2.THRESH_BINARY)[1]
+    on_paper = sure if paper is None else cv2.bitwise_and(sure, paper)
+    if cv2.countNonZero(on_paper) > DENSE_SHARE * (sure.size if paper is None else cv2.countNonZero(paper)):
+        # No writing covers that much: a dark background pattern fell on the ink's side of the
+        # split. Split again among the dark pixels, between the pattern and the ink.
+        dark = darkness[on_paper > 0].reshape(-1, 1)
+        level = max(level, cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0])
+        sure = cv2.threshold(darkness, level, 255, cv2.THRESH_BINARY)[1]
     near = cv2.dilate(sure, np.ones((2 * FAINT_REACH + 1, 2 * FAINT_REACH + 1), np.uint8))
     background = cv2.bitwise_not(near)
     texture = _quantile(darkness, BACKGROUND_QUANTILE, background) + FAINT_MARGIN
@@ -175,8 +185,8 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
-    sure, faint = binarize(normalize_lighting(gray))
     paper = cv2.bitwise_not(dark_margins(gray))
+    sure, faint = binarize(normalize_lighting(gray), paper)
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
     ink = strokes(cv2.bitwise_and(sure, paper), cv2.bitwise_and(faint, paper), min_area)
     sure = cv2.bitwise_and(sure, ink)

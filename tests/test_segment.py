@@ -164,6 +164,17 @@ def test_a_short_vertical_rule_beside_small_digits_is_still_removed():
     assert not kept[40:240, 105:116].any() and kept[120:155, 35:90].any()
 
 
+def test_a_dense_dark_background_pattern_is_split_from_the_ink():
+    def draw(image):
+        image[:] = 200
+        for offset in range(-120, 300, 6):  # a security pattern: dense dark diagonal lines
+            cv2.line(image, (offset, 0), (offset + 100, 100), 110, 2)
+        write(image, "59", 60, 80, scale=2.2, thickness=6)
+    ink = clean_page(page_with(draw, (100, 240)), deskew=False).ink
+    assert (ink > 0).mean() < 0.2  # the digits only: they cover about a tenth of the field
+    assert ink[30:80, 60:170].mean() > 20
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
