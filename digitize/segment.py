@@ -111,6 +111,10 @@ def typical_height(blobs: list[Blob]) -> float:
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
+#: A marker '1' may be this much of the field's height: on a cheque the digits fill it.
+ONE_SPAN = 0.9
+
+
 def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[Blob]:
     """Slivers that are '1's written with a broad pen: upright, as tall as the digits beside
     them and level with them (a rule remnant is longer, or off their line)."""
@@ -120,7 +124,7 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
     top = float(np.median([b.y for b in others]))
     bottom = float(np.median([b.y + b.h for b in others]))
     return [s for s in slivers
-            if s.w < s.h <= 0.6 * span and 0.8 * height <= s.h <= 1.25 * height
+            if s.w < s.h <= ONE_SPAN * span and 0.8 * height <= s.h <= 1.25 * height
             and abs(s.y - top) < 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
 
 

@@ -175,6 +175,16 @@ def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     assert ink[30:80, 60:170].mean() > 20
 
 
+def test_a_thin_one_as_tall_as_a_cheque_field_s_digits_is_kept():
+    def draw(image):
+        write(image, "2", 10, 100, scale=3.4, thickness=6)
+        cv2.line(image, (105, 30), (105, 100), 0, 4)  # the "1": as tall as the digits, 0.65 of the field
+        write(image, "85", 140, 100, scale=3.4, thickness=6)
+    ink = clean_page(page_with(draw, (110, 320)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 320, 110), "image", cut_out=True)
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs][:2] == [1, 10]
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
