@@ -164,26 +164,23 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     return Layout(cleaned, group_combs(boxes))
 
 
-#: In a cut-out field, a vertical run this much of the field's height is a rule whatever is
-#: beside it; a shorter one is a '1' when writing at least ONE_HEIGHT of its height is beside it.
-RULE_SPAN, ONE_HEIGHT = 0.9, 0.6
+#: In a cut-out field, a vertical run is a '1' when writing at least this share of its height
+#: is beside it, on its line.
+ONE_HEIGHT = 0.6
 
 
 def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """Vertical runs that are '1's, not rules: on a cheque the digits fill the field's height, so
-    a straight '1' is as long as a short rule. A run shorter than the field with other writing
-    beside it at least ONE_HEIGHT of its height, on its line, is a digit."""
+    a straight '1' is as long as a rule. A rule runs past the writing beside it (a register
+    cell's side beside digits a fifth of its length); a '1' is as tall as its neighbours."""
     count, labels, stats = components(vertical)
     if count <= 1:
         return vertical
-    height = vertical.shape[0]
     _, _, others = components(cv2.bitwise_and(ink, cv2.bitwise_not(vertical)))
     others = others[1:]
     kept = vertical.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
-        if h >= RULE_SPAN * height:
-            continue
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
         if ((others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])).any():
             kept[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label] = 0
