@@ -163,7 +163,10 @@ def load_for_inference(path: Path) -> "keras.Model | CompiledModel":
         return load_model(path)
     compiled = compiled_path(path, file_sha256(path))
     if compiled.is_file():
-        return CompiledModel(compiled.read_bytes(), str(compiled))
+        try:
+            return CompiledModel(compiled.read_bytes(), str(compiled))
+        except (OSError, ValueError, RuntimeError):
+            pass  # a damaged copy is made again
     content = compile_model(load_model(path))
     try:
         temporary = compiled.with_suffix(f".{os.getpid()}.partial")  # runs starting together each write their own

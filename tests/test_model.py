@@ -111,3 +111,12 @@ def test_loading_a_model_prints_nothing(tmp_path, model_path, capfd):
     Classifier.load(model)  # converts (TensorFlow) and loads the copy (LiteRT)
     Classifier.load(model_path)
     assert capfd.readouterr() == ("", "")
+
+
+def test_a_damaged_compiled_copy_is_made_again(tmp_path, model_path):
+    model = tmp_path / "mine.keras"
+    shutil.copy(model_path, model)
+    copy = compiled_path(model, file_sha256(model))
+    copy.write_bytes(b"not a model")
+    assert isinstance(load_for_inference(model), CompiledModel)
+    assert copy.stat().st_size > 100_000
