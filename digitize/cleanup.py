@@ -18,6 +18,8 @@ FAINT_SHARE = 0.6
 #: by FAINT_MARGIN levels.
 BACKGROUND_QUANTILE = 0.995
 FAINT_MARGIN = 8
+#: An image whose median level is below this is light writing on a dark ground.
+DARK_GROUND = 100
 #: A sure-ink mask covering more of the image than this is background pattern, not writing.
 DENSE_SHARE = 0.3
 #: Faint ink only bridges gaps this many pixels from sure ink: a blurred halo must not reach
@@ -183,8 +185,18 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
     return float(best) if abs(best) >= 0.5 else 0.0
 
 
+def _dark_ground(gray: np.ndarray) -> bool:
+    """Light writing on a dark ground (chalk on a board, white-on-black digit images as in MNIST
+    itself): the image is mostly dark and so is every side of it. A scan's black margin darkens
+    one or two sides, never all four."""
+    sides = (gray[0], gray[-1], gray[:, 0], gray[:, -1])
+    return _quantile(gray, 0.5) < DARK_GROUND and all(float(np.median(side)) < DARK_GROUND for side in sides)
+
+
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
+    if _dark_ground(gray):
+        gray = cv2.bitwise_not(gray)
     paper = cv2.bitwise_not(dark_margins(gray))
     sure, faint = binarize(normalize_lighting(gray), paper)
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)

@@ -185,6 +185,22 @@ def test_a_thin_one_as_tall_as_a_cheque_field_s_digits_is_kept():
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs][:2] == [1, 10]
 
 
+def test_light_digits_on_a_dark_ground_are_read_as_ink():
+    image = np.full((120, 300), 35, np.uint8)  # chalk on a board, or a white-on-black digit image
+    cv2.putText(image, "4271", (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 230, 6, cv2.LINE_AA)
+    numbers = numbers_in_field(clean_page(image, deskew=False).ink, (0, 0, 300, 120), "image", cut_out=True)
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 4
+
+
+def test_a_wide_black_scan_margin_does_not_invert_the_page():
+    def draw(image):
+        image[:, :130] = 10  # the margin: more than half of the image, on one side only
+        write(image, "57", 150, 110, scale=1.2, thickness=3)
+    ink = clean_page(page_with(draw, (200, 240)), deskew=False).ink
+    numbers = numbers_in_field(ink, (0, 0, 240, 200), "image", cut_out=True)
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [15, 17]
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
