@@ -236,6 +236,3 @@ def read(paths: list[str], options: RunOptions | None = None) -> Iterator[FileRe
     options = options or RunOptions()
     return read_files(list_inputs(paths), options)
 
-
-def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

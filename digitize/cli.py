@@ -206,13 +206,13 @@ def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_conf
     """
     import time
 
-    from .batch import RunOptions, default_jobs, list_inputs, read_files
-    from .model import Classifier
+    from .batch import RunOptions, list_inputs, read_files
+    from .model import Classifier, usable_cpus
     from .output import CsvWriter, files_done
 
     started = time.perf_counter()
     options = RunOptions(model=model_path, min_confidence=min_confidence, mode=mode,  # type: ignore[arg-type]
-                         jobs=jobs or default_jobs(), overlay_dir=overlay_dir, crops_dir=crops_dir)
+                         jobs=jobs or usable_cpus(), overlay_dir=overlay_dir, crops_dir=crops_dir)
     classifier = Classifier.load(model_path)  # a bad model fails now, before any output is touched
     files = list_inputs(list(inputs))
     done = files_done(output) if resume else set()

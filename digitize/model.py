@@ -148,6 +148,11 @@ def _first_stage_for(model_path: Path) -> "keras.Model | CompiledModel | None":
     return load_for_inference(stage) if meant_for == file_sha256(model_path) else None
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the OS tells it)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 def compiled_path(model_path: Path, sha256: str) -> Path:
     """The LiteRT copy of a model sits beside it, named by the model's SHA-256: a retrained or
     replaced model never runs a stale copy."""
@@ -220,9 +225,8 @@ class CompiledModel:
     def __init__(self, content: bytes, name: str) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         with _quiet_output():
-            self.interpreter = Interpreter(model_content=content, num_threads=min(4, threads))
+            self.interpreter = Interpreter(model_content=content, num_threads=min(4, usable_cpus()))
             self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
