@@ -185,20 +185,11 @@ def read_files(
     classifier: Classifier | None = None,
 ) -> Iterator[FileResult]:
     """Read files in order, one FileResult per file; never raises for a bad file."""
+    classifier = classifier or Classifier.load(options.model)
     for folder in (options.overlay_dir, options.crops_dir):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-    ordered = _ordered(files, options)
-    if classifier is None:
-        # The workers read the first pages while TensorFlow starts (seconds, one core).
-        first = next(ordered, None)
-        try:
-            classifier = Classifier.load(options.model)
-        except BaseException:
-            ordered.close()
-            raise
-        ordered = itertools.chain([first] if first else [], ordered)
-    for batch in _batches(ordered, FILES_PER_BATCH):
+    for batch in _batches(_ordered(files, options), FILES_PER_BATCH):
         pages = [page for _, segmented in batch for page in segmented.pages if isinstance(page, Segments)]
         started = time.perf_counter()
         probabilities = iter(classify(pages, classifier.probabilities))
