@@ -20,7 +20,7 @@ BACKGROUND_QUANTILE = 0.995
 FAINT_MARGIN = 8
 #: An image whose median level is below this is light writing on a dark ground.
 DARK_GROUND = 100
-#: A sure-ink mask covering more of the image than this is background pattern, not writing.
+#: A sure-ink mask covering more of the paper than this is background pattern, not writing.
 DENSE_SHARE = 0.3
 #: Faint ink only bridges gaps this many pixels from sure ink: a blurred halo must not reach
 #: a rule and make a digit's stroke part of it.
@@ -63,7 +63,7 @@ def paper_ratio(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(cv2.subtract(ratio, 0.498))
 
 
-def binarize(normalized: np.ndarray, paper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def binarize(normalized: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two masks for hysteresis: `sure` ink (Otsu on darkness, never below MIN_CONTRAST, so a
     blank page stays blank) and `faint` ink, which counts only where it touches sure ink.
     `paper` (scanner margins excluded) is where the share of ink is judged.
@@ -77,8 +77,8 @@ def binarize(normalized: np.ndarray, paper: np.ndarray | None = None) -> tuple[n
     # Otsu on a mostly blank page splits paper noise; on faint pencil it can sit too high.
     level = max(MIN_CONTRAST, min(otsu, 110))
     sure = cv2.threshold(darkness, level, 255, cv2.THRESH_BINARY)[1]
-    on_paper = sure if paper is None else cv2.bitwise_and(sure, paper)
-    if cv2.countNonZero(on_paper) > DENSE_SHARE * (sure.size if paper is None else cv2.countNonZero(paper)):
+    on_paper = cv2.bitwise_and(sure, paper)
+    if cv2.countNonZero(on_paper) > DENSE_SHARE * cv2.countNonZero(paper):
         # No writing covers that much: a dark background pattern fell on the ink's side of the
         # split. Split again among the dark pixels, between the pattern and the ink.
         dark = darkness[on_paper > 0].reshape(-1, 1)
@@ -145,8 +145,7 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     """
     h, w = gray.shape
     level = 0.45 * _quantile(gray, 0.5)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if not (border < level).any():
+    if not (np.concatenate(_sides(gray)) < level).any():
         return np.zeros_like(gray)  # nothing dark reaches the border: no margin
     dark = cv2.threshold(gray, np.ceil(level) - 1, 255, cv2.THRESH_BINARY_INV)[1]  # gray < level
     count, labels, stats = components(dark)
@@ -189,8 +188,12 @@ def _dark_ground(gray: np.ndarray) -> bool:
     """Light writing on a dark ground (chalk on a board, white-on-black digit images as in MNIST
     itself): the image is mostly dark and so is every side of it. A scan's black margin darkens
     one or two sides, never all four."""
-    sides = (gray[0], gray[-1], gray[:, 0], gray[:, -1])
-    return _quantile(gray, 0.5) < DARK_GROUND and all(float(np.median(side)) < DARK_GROUND for side in sides)
+    return _quantile(gray, 0.5) < DARK_GROUND and all(float(np.median(side)) < DARK_GROUND for side in _sides(gray))
+
+
+def _sides(gray: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The image's outermost rows and columns: top, bottom, left, right."""
+    return gray[0], gray[-1], gray[:, 0], gray[:, -1]
 
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
