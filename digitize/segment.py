@@ -82,6 +82,7 @@ def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -
     return blobs
 
 
+#: A long blob is a rule only when thinner than this share of the field's other side.
 SLIVER_ACROSS = 0.4
 
 

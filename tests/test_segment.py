@@ -16,6 +16,13 @@ def page_with(draw, size=(400, 600)) -> np.ndarray:
     return image
 
 
+def cell_numbers(draw, size):
+    """The numbers of a cut-out cell (height, width) drawn by `draw`, as `digitize` reads an image
+    that is one field."""
+    ink = clean_page(page_with(draw, size), deskew=False).ink
+    return numbers_in_field(ink, (0, 0, size[1], size[0]), "image", cut_out=True)
+
+
 def write(image, text, x, y, scale=2.0, thickness=4):
     cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, thickness, cv2.LINE_AA)
 
@@ -90,8 +97,7 @@ def test_a_broken_page_edge_beside_a_number_is_not_a_one():
         for top in range(5, 195, 14):  # a scanned page edge, broken into dashes
             cv2.line(image, (20, top), (20, top + 10), 0, 2)
         write(image, "57", 32, 110, scale=1.0, thickness=2)
-    ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
+    numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
@@ -101,8 +107,7 @@ def test_a_cheque_amount_keeps_the_digits_after_a_thousands_gap():
         write(image, "2", 20, 70, scale=1.6, thickness=3)
         cv2.circle(image, (75, 66), 3, 0, -1)
         write(image, "348", 100, 70, scale=1.6, thickness=3)
-    ink = clean_page(page_with(draw, (100, 240)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 240, 100), "image", cut_out=True)
+    numbers = cell_numbers(draw, (100, 240))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
 
 
@@ -114,8 +119,7 @@ def test_writing_straying_into_a_cell_is_still_dropped(stray):
             write(image, "3", 128, 110, scale=1.2, thickness=2)
         else:  # a small mark far from the number
             cv2.line(image, (20, 100), (22, 88), 0, 2)
-    ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
+    numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
@@ -124,8 +128,7 @@ def test_two_dashes_of_a_faint_rule_are_not_a_marker_one():
         for top in (30, 95):  # what the scan left of a faint vertical rule: two dashes
             cv2.line(image, (20, top), (20, top + 22), 0, 2)
         write(image, "62", 50, 115, scale=1.0, thickness=2)
-    ink = clean_page(page_with(draw, (200, 140)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 140, 200), "image", cut_out=True)
+    numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
@@ -134,8 +137,7 @@ def test_touching_cursive_zeros_across_a_cheque_are_not_a_rule():
         write(image, "5", 20, 42, scale=1.1, thickness=2)
         for x in range(62, 190, 31):  # "0000" written in one stroke: long, and a digit high
             cv2.ellipse(image, (x, 30), (17, 14), 0, 0, 360, 0, 2)
-    ink = clean_page(page_with(draw, (50, 210)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 210, 50), "image", cut_out=True)
+    numbers = cell_numbers(draw, (50, 210))
     assert len(numbers) == 1
     assert [b.x // 10 for b in numbers[0].blobs] == [2, 4]  # the '5' and the zeros
 
@@ -180,15 +182,15 @@ def test_a_thin_one_as_tall_as_a_cheque_field_s_digits_is_kept():
         write(image, "2", 10, 100, scale=3.4, thickness=6)
         cv2.line(image, (105, 30), (105, 100), 0, 4)  # the "1": as tall as the digits, 0.65 of the field
         write(image, "85", 140, 100, scale=3.4, thickness=6)
-    ink = clean_page(page_with(draw, (110, 320)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 320, 110), "image", cut_out=True)
+    numbers = cell_numbers(draw, (110, 320))
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs][:2] == [1, 10]
 
 
 def test_light_digits_on_a_dark_ground_are_read_as_ink():
-    image = np.full((120, 300), 35, np.uint8)  # chalk on a board, or a white-on-black digit image
-    cv2.putText(image, "4271", (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 230, 6, cv2.LINE_AA)
-    numbers = numbers_in_field(clean_page(image, deskew=False).ink, (0, 0, 300, 120), "image", cut_out=True)
+    def draw(image):
+        image[:] = 35  # chalk on a board, or a white-on-black digit image
+        cv2.putText(image, "4271", (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 230, 6, cv2.LINE_AA)
+    numbers = cell_numbers(draw, (120, 300))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
 
 
@@ -196,8 +198,7 @@ def test_a_wide_black_scan_margin_does_not_invert_the_page():
     def draw(image):
         image[:, :130] = 10  # the margin: more than half of the image, on one side only
         write(image, "57", 150, 110, scale=1.2, thickness=3)
-    ink = clean_page(page_with(draw, (200, 240)), deskew=False).ink
-    numbers = numbers_in_field(ink, (0, 0, 240, 200), "image", cut_out=True)
+    numbers = cell_numbers(draw, (200, 240))
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [15, 17]
 
 
