@@ -154,8 +154,8 @@ def scaling(args, mnist, classifier: Classifier) -> None:
 
 
 def command_seconds(folder: Path, args) -> float:
-    """Wall time of the whole command as a user runs it: Python, imports, TensorFlow, the model
-    (loaded while the workers already read pages) and the pages."""
+    """Wall time of the whole command as a user runs it: Python, imports, loading the model and
+    reading the pages."""
     command = [sys.executable, "-m", "digitize", "run", str(folder), "-o", str(folder / "cold.csv"),
                "--jobs", str(args.jobs), "--quiet"] + (["--model", str(args.model)] if args.model else [])
     started = time.perf_counter()
