@@ -20,6 +20,10 @@ BACKGROUND_QUANTILE = 0.995
 FAINT_MARGIN = 8
 #: An image whose median level is below this is light writing on a dark ground.
 DARK_GROUND = 100
+#: ... and at least this share of each of its sides is that dark (and half of them all).
+DARK_SIDE_SHARE = 0.2
+#: A dark region is a scan margin only if it covers this share of a side of the image.
+MARGIN_SIDE_SHARE = 0.8
 #: A sure-ink mask covering more of the paper than this is background pattern, not writing.
 DENSE_SHARE = 0.3
 #: Faint ink only bridges gaps this many pixels from sure ink: a blurred halo must not reach
@@ -144,16 +148,19 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     into "paper" and leaves only its ragged edge as false ink.
     """
     h, w = gray.shape
-    level = 0.45 * _quantile(gray, 0.5)
+    level = 0.45 * _quantile(gray, 0.9)  # of the paper: in a cell that is mostly margin, the median is margin
     if not (np.concatenate(_sides(gray)) < level).any():
         return np.zeros_like(gray)  # nothing dark reaches the border: no margin
     dark = cv2.threshold(gray, np.ceil(level) - 1, 255, cv2.THRESH_BINARY_INV)[1]  # gray < level
     count, labels, stats = components(dark)
-    x, y, bw, bh, area = (stats[:, i] for i in range(5))
-    touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    _, _, bw, bh, area = (stats[:, i] for i in range(5))
+    # Along a side: a digit cut out tightly touches the sides too, but covers little of them.
+    along = np.zeros(count, bool)
+    for side in _sides(labels):
+        along |= np.bincount(side, minlength=count) >= MARGIN_SIDE_SHARE * side.size
     solid = area > 0.6 * bw * bh
     big = (area > 0.01 * h * w) & ((bh > 0.3 * h) | (bw > 0.3 * w))
-    drop = touches & solid & big
+    drop = along & solid & big
     drop[0] = False
     margin = components_mask(labels, drop)
     if drop.any():
@@ -186,9 +193,14 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
 
 def _dark_ground(gray: np.ndarray) -> bool:
     """Light writing on a dark ground (chalk on a board, white-on-black digit images as in MNIST
-    itself): the image is mostly dark and so is every side of it. A scan's black margin darkens
-    one or two sides, never all four."""
-    return _quantile(gray, 0.5) < DARK_GROUND and all(float(np.median(side)) < DARK_GROUND for side in _sides(gray))
+    itself): the image is mostly dark and so is some of every side of it (a digit cut out
+    tightly crosses its sides, but never hides them). A scan's black margin darkens one or two
+    sides and leaves the others paper."""
+    if _quantile(gray, 0.5) >= DARK_GROUND:
+        return False
+    dark = [np.count_nonzero(side < DARK_GROUND) / side.size for side in _sides(gray)]
+    ring = np.concatenate(_sides(gray))
+    return min(dark) >= DARK_SIDE_SHARE and np.count_nonzero(ring < DARK_GROUND) >= 0.5 * ring.size
 
 
 def _sides(gray: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -310,3 +310,11 @@ def test_marker_one_is_kept_but_a_rule_is_not():
     numbers = numbers_in_field(ink, (0, 0, 640, 300), "image")
     blobs = [b for n in numbers for b in n.blobs]
     assert sorted(b.x // 10 for b in blobs) == [4, 6, 17]  # the '1' and both zeros, no rule
+
+
+def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
+    def draw(image):
+        image[:] = 0
+        cv2.ellipse(image, (24, 32), (22, 30), 0, 0, 360, 255, 8)  # a white '0' cut tightly
+    ink = clean_page(page_with(draw, (64, 48)), deskew=False).ink
+    assert ink[32, 0:6].all() and not ink[32, 16:32].any()  # the ring is ink, its hole paper
