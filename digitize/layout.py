@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components
+from .cleanup import components, components_mask
 
 
 @dataclass
@@ -150,8 +150,10 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     rule_ink = ink if rule_ink is None else rule_ink
     if whole_image_field:
         # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
-        horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
-        vertical = _without_tall_ones(vertical, ink)
+        min_vertical = max(25, int(0.6 * h))
+        horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), min_vertical)
+        horizontal = _without_bars(horizontal, ink, vertical, min_vertical)
+        vertical = _without_tall_ones(vertical, ink, horizontal)
     else:
         horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
         vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
@@ -164,26 +166,81 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     return Layout(cleaned, group_combs(boxes))
 
 
+#: In a cut-out field, a horizontal run is a rule only when it is this many times longer than
+#: the writing it belongs to is tall.
+RULE_OVER_WRITING = 1.5
+#: ... and that writing is at least this share of the image tall (a digit cut out tightly).
+GLYPH_HEIGHT = 0.6
+#: ... and the run is a pen stroke at least this share of the image thick (a rule is a hairline
+#: beside the cell it bounds).
+BAR_THICKNESS = 0.03
+
+
+def _without_bars(horizontal: np.ndarray, ink: np.ndarray, vertical: np.ndarray, min_vertical: int) -> np.ndarray:
+    """Horizontal runs that are a digit's bar, not rules: in a digit cut out tightly the bar of
+    a '7', '5' or '4' spans the image. A rule, with or without digits touching it, is much
+    longer than they are tall; a bar is part of a glyph about as tall as it is wide.
+
+    `vertical` are the runs found as long as `min_vertical`: those shorter are stubs of strokes
+    at the image's edge (an opening takes the outside for ink), such as where a '7''s stem
+    meets its bar, and they stay part of the writing."""
+    count, labels, stats = components(horizontal)
+    if count <= 1:
+        return horizontal
+    _, labels_v, stats_v = components(vertical)
+    rules = components_mask(labels_v, stats_v[:, cv2.CC_STAT_HEIGHT] >= min_vertical)
+    _, ink_labels, ink_stats = components(_without_runs(ink, rules, (7, 1)))
+    kept = horizontal.copy()
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        own = labels[y : y + h, x : x + w] == label
+        under = np.unique(ink_labels[y : y + h, x : x + w][own])
+        under = under[under > 0]
+        if not under.size:
+            continue
+        top = ink_stats[under, 1].min()
+        bottom = (ink_stats[under, 1] + ink_stats[under, 3]).max()
+        thick = stats[label, cv2.CC_STAT_AREA] >= BAR_THICKNESS * ink.shape[0] * w
+        if thick and w < RULE_OVER_WRITING * (bottom - top) and bottom - top >= GLYPH_HEIGHT * ink.shape[0]:
+            kept[y : y + h, x : x + w][own] = 0
+    return kept
+
+
+def _without_runs(ink: np.ndarray, runs: np.ndarray, across: tuple[int, int]) -> np.ndarray:
+    """The ink with these runs taken out, grown across: a run found by opening is the straight
+    core of a rule, and the rest of its width would still join what touches it."""
+    grown = cv2.dilate(runs, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    return cv2.bitwise_and(ink, cv2.bitwise_not(grown))
+
+
 #: In a cut-out field, a vertical run is a '1' when writing at least this share of its height
 #: is beside it, on its line.
 ONE_HEIGHT = 0.6
+#: ... or when the writing it belongs to is at least this share of the image wide.
+GLYPH_WIDTH = 0.7
 
 
-def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray) -> np.ndarray:
+def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
     """Vertical runs that are '1's, not rules: on a cheque the digits fill the field's height, so
     a straight '1' is as long as a rule. A rule runs past the writing beside it (a register
-    cell's side beside digits a fifth of its length); a '1' is as tall as its neighbours."""
+    cell's side beside digits a fifth of its length); a '1' is as tall as its neighbours. In a
+    digit cut out tightly, the stroke is part of writing as wide as the image."""
     count, labels, stats = components(vertical)
     if count <= 1:
         return vertical
     _, _, others = components(cv2.bitwise_and(ink, cv2.bitwise_not(vertical)))
     others = others[1:]
+    _, ink_labels, ink_stats = components(_without_runs(ink, horizontal, (1, 7)))
+    wide = ink_stats[:, 2] >= GLYPH_WIDTH * ink.shape[1]
+    wide[0] = False
     kept = vertical.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
+        own = labels[y : y + h, x : x + w] == label
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
-        if ((others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])).any():
-            kept[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label] = 0
+        beside = ((others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])).any()
+        if beside or wide[ink_labels[y : y + h, x : x + w][own]].any():
+            kept[y : y + h, x : x + w][own] = 0
     return kept
 
 

@@ -129,6 +129,23 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
             and abs(s.y - top) < 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
 
 
+def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[int, int, int, int]) -> bool:
+    """A field whose only writing is one upright, thin stroke holds a '1' when the stroke
+    stands clear of the field's edges (a rule remnant runs into them or lies along a side), or
+    when it is the whole image (a digit cut out tightly). Specks beside it do not count."""
+    if len(slivers) != 1:
+        return False
+    one = slivers[0]
+    if one.w >= one.h or any(b.area >= 0.1 * one.area or b.h >= 0.25 * one.h for b in rest):
+        return False
+    x0, y0, w, h = region
+    if one.w >= 0.5 * w:
+        return True
+    clear_ends = one.y > y0 + 1 and one.y + one.h < y0 + h - 1
+    inside = one.x > x0 + 0.15 * w and one.x + one.w < x0 + 0.85 * w
+    return one.h <= ONE_SPAN * span and clear_ends and inside
+
+
 def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:
     """Pieces of a vertical rule or page edge that the scan broke up: narrow blobs in one
     column over a third of the field's height: three or more dashes, two further apart than
@@ -158,6 +175,9 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]
     # A piece of a dashed rule can be as tall as a digit: only a whole stroke is a marker '1'.
     ones = [b for b in _marker_ones(long_thin, sized, span) if not any(b is d for d in dashes)]
+    rest = [b for b in blobs if not any(b is s for s in slivers)]
+    if _lone_one(slivers, rest, span, region):
+        ones = slivers
     kept = []
     for blob in blobs:
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1

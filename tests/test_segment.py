@@ -312,6 +312,35 @@ def test_marker_one_is_kept_but_a_rule_is_not():
     assert sorted(b.x // 10 for b in blobs) == [4, 6, 17]  # the '1' and both zeros, no rule
 
 
+def test_a_lone_one_in_a_cell_is_a_digit_but_a_lone_rule_is_not():
+    def one(image):
+        cv2.line(image, (42, 14), (42, 68), 0, 4)  # a thin '1' alone in the middle of the cell
+    def side(image):
+        cv2.line(image, (8, 0), (8, 83), 0, 4)  # what a cell's side leaves: along it, end to end
+    assert [len(n.blobs) for n in cell_numbers(one, (84, 84))] == [1]
+    assert cell_numbers(side, (84, 84)) == []
+
+
+def seven(image):
+    """A '7' cut out tightly: its bar spans the image, its stem reaches the bottom corner."""
+    h, w = image.shape
+    cv2.line(image, (0, 4), (w - 1, 4), 0, 8)
+    cv2.line(image, (w - 5, 4), (4, h - 1), 0, 6)
+
+
+def test_the_bar_of_a_tightly_cut_seven_is_no_rule():
+    ink = clean_page(page_with(seven, (64, 48)), deskew=False).ink
+    kept = analyze(ink, whole_image_field=True).ink
+    assert kept[2:7, 4:20].all()  # the bar's left end, far from the stem
+
+
+def test_a_tightly_cut_one_is_read_whole():
+    def draw(image):
+        cv2.line(image, (7, 0), (7, 63), 0, 8)  # the image is the '1': no paper beside it
+    numbers = cell_numbers(draw, (64, 15))
+    assert len(numbers) == 1 and [b.h for b in numbers[0].blobs] == [64]
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
