@@ -18,9 +18,9 @@ FAINT_SHARE = 0.6
 #: by FAINT_MARGIN levels.
 BACKGROUND_QUANTILE = 0.995
 FAINT_MARGIN = 8
-#: An image whose median level is below this is light writing on a dark ground.
+#: Light writing on a dark ground: pixels darker than this are ground (see `_dark_ground`) ...
 DARK_GROUND = 100
-#: ... and at least this share of each of its sides is that dark (and half of them all).
+#: ... and at least this share of each side of the image is ground.
 DARK_SIDE_SHARE = 0.2
 #: A dark region is a scan margin only if it covers this share of a side of the image.
 MARGIN_SIDE_SHARE = 0.8
@@ -193,14 +193,15 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
 
 def _dark_ground(gray: np.ndarray) -> bool:
     """Light writing on a dark ground (chalk on a board, white-on-black digit images as in MNIST
-    itself): the image is mostly dark and so is some of every side of it (a digit cut out
-    tightly crosses its sides, but never hides them). A scan's black margin darkens one or two
-    sides and leaves the others paper."""
-    if _quantile(gray, 0.5) >= DARK_GROUND:
+    itself): half the image's border is dark, and a fifth of every side (a digit cut out tightly
+    crosses the sides but never hides them); and the image is mostly dark, or light strokes
+    cross every side (a bold digit cut tightly can be more stroke than ground). A scan's black
+    margin darkens one or two sides, and covers a whole side."""
+    dark = [side < DARK_GROUND for side in _sides(gray)]
+    shares = [float(side.mean()) for side in dark]
+    if min(shares) < DARK_SIDE_SHARE or np.concatenate(dark).mean() < 0.5:
         return False
-    dark = [np.count_nonzero(side < DARK_GROUND) / side.size for side in _sides(gray)]
-    ring = np.concatenate(_sides(gray))
-    return min(dark) >= DARK_SIDE_SHARE and np.count_nonzero(ring < DARK_GROUND) >= 0.5 * ring.size
+    return _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97
 
 
 def _sides(gray: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -26,10 +26,15 @@ class Field:
 
 
 def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical rules: straight ink runs at least this long in one direction."""
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_horizontal, 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_vertical)))
-    return horizontal, vertical
+    """Horizontal and vertical rules: straight ink runs at least this long in one direction.
+
+    An image shorter than that has none: an opening takes the outside for ink, and would make
+    a postal digit's stroke from edge to edge a rule."""
+    def runs(size: tuple[int, int], room: int) -> np.ndarray:
+        if max(size) > room:
+            return np.zeros_like(ink)
+        return cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+    return runs((min_horizontal, 1), ink.shape[1]), runs((1, min_vertical), ink.shape[0])
 
 
 def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
@@ -173,7 +178,7 @@ RULE_OVER_WRITING = 1.5
 GLYPH_HEIGHT = 0.6
 #: ... and the run is a pen stroke at least this share of the image thick (a rule is a hairline
 #: beside the cell it bounds).
-BAR_THICKNESS = 0.03
+BAR_THICKNESS = 0.07
 
 
 def _without_bars(horizontal: np.ndarray, ink: np.ndarray, vertical: np.ndarray, min_vertical: int) -> np.ndarray:
@@ -200,10 +205,20 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray, vertical: np.ndarray,
             continue
         top = ink_stats[under, 1].min()
         bottom = (ink_stats[under, 1] + ink_stats[under, 3]).max()
-        thick = stats[label, cv2.CC_STAT_AREA] >= BAR_THICKNESS * ink.shape[0] * w
+        thick = _stroke_thickness(ink, x, y + h // 2, w) >= BAR_THICKNESS * ink.shape[0]
         if thick and w < RULE_OVER_WRITING * (bottom - top) and bottom - top >= GLYPH_HEIGHT * ink.shape[0]:
             kept[y : y + h, x : x + w][own] = 0
     return kept
+
+
+def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
+    """How thick the ink is across a horizontal run through this row: the median over its
+    columns of the unbroken ink above and below the row. An opening keeps only the rows of a
+    slanted bar that run its whole length; the median ignores digits standing on a rule."""
+    column = ink[:, x : x + width] > 0
+    up = np.cumprod(column[row::-1], axis=0).sum(axis=0)
+    down = np.cumprod(column[row:], axis=0).sum(axis=0)
+    return float(np.median(np.maximum(up + down - 1, 0)))
 
 
 def _without_runs(ink: np.ndarray, runs: np.ndarray, across: tuple[int, int]) -> np.ndarray:

@@ -143,7 +143,7 @@ def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[
         return True
     clear_ends = one.y > y0 + 1 and one.y + one.h < y0 + h - 1
     inside = one.x > x0 + 0.15 * w and one.x + one.w < x0 + 0.85 * w
-    return one.h <= ONE_SPAN * span and clear_ends and inside
+    return inside and (clear_ends and one.h <= ONE_SPAN * span or one.h >= h - 2)
 
 
 def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:

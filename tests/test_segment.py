@@ -347,3 +347,23 @@ def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
         cv2.ellipse(image, (24, 32), (22, 30), 0, 0, 360, 255, 8)  # a white '0' cut tightly
     ink = clean_page(page_with(draw, (64, 48)), deskew=False).ink
     assert ink[32, 0:6].all() and not ink[32, 16:32].any()  # the ring is ink, its hole paper
+
+
+def test_a_bold_white_digit_filling_its_image_is_inverted():
+    canvas = np.zeros((120, 100), np.uint8)
+    cv2.putText(canvas, "4", (10, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 255, 9, cv2.LINE_AA)
+    ys, xs = np.nonzero(canvas > 100)
+    digit = canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]  # more stroke than ground
+    assert np.median(digit) >= 100  # the median is no dark ground: the sides tell
+    ink = clean_page(digit, deskew=False).ink
+    assert ((ink > 0) == (digit > 128)).mean() > 0.9
+
+
+def test_a_postal_one_spanning_its_image_is_read():
+    from digitize.reader import segment_page
+
+    def draw(image):
+        cv2.line(image, (8, 0), (7, 15), 0, 2)  # 16x16, the digit scaled to the image's height
+    numbers = segment_page("postal.png", 1, page_with(draw, (16, 16))).numbers
+    assert len(numbers) == 1 and [b.h for b in numbers[0].blobs] == [16]
+
