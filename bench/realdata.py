@@ -42,11 +42,12 @@ def run_digitize(images: list[Path], model: str | None, jobs: int, workdir: Path
     return {name: "".join(numbers) for name, numbers in reads.items()}, seconds
 
 
-def run_tesseract(images: list[Path]) -> tuple[dict[str, str], float]:
+def run_tesseract(images: list[Path], psm: int = 7) -> tuple[dict[str, str], float]:
+    """Tesseract restricted to digits; --psm 7 reads a field image as one line of text."""
     reads = {}
     started = time.perf_counter()
     for image in images:
-        done = subprocess.run(["tesseract", str(image), "stdout", "--psm", "7", "-c",
+        done = subprocess.run(["tesseract", str(image), "stdout", "--psm", str(psm), "-c",
                                "tessedit_char_whitelist=0123456789"], capture_output=True, text=True)
         reads[image.name] = "".join(ch for ch in done.stdout if ch.isdigit())
     return reads, time.perf_counter() - started
