@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components, components_mask
+from .cleanup import components
 
 
 @dataclass
@@ -155,9 +155,8 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     rule_ink = ink if rule_ink is None else rule_ink
     if whole_image_field:
         # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
-        min_vertical = max(25, int(0.6 * h))
-        horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), min_vertical)
-        horizontal = _without_bars(horizontal, ink, vertical, min_vertical)
+        horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
+        horizontal = _without_bars(horizontal, ink)
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:
         horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
@@ -181,20 +180,15 @@ GLYPH_HEIGHT = 0.6
 BAR_THICKNESS = 0.07
 
 
-def _without_bars(horizontal: np.ndarray, ink: np.ndarray, vertical: np.ndarray, min_vertical: int) -> np.ndarray:
+def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """Horizontal runs that are a digit's bar, not rules: in a digit cut out tightly the bar of
-    a '7', '5' or '4' spans the image. A rule, with or without digits touching it, is much
-    longer than they are tall; a bar is part of a glyph about as tall as it is wide.
-
-    `vertical` are the runs found as long as `min_vertical`: those shorter are stubs of strokes
-    at the image's edge (an opening takes the outside for ink), such as where a '7''s stem
-    meets its bar, and they stay part of the writing."""
+    a '7', '5' or '4' spans the image. A rule, with or without digits touching it, is a hairline
+    or much longer than they are tall; a bar is a pen stroke, part of a glyph about as tall as
+    it is wide."""
     count, labels, stats = components(horizontal)
     if count <= 1:
         return horizontal
-    _, labels_v, stats_v = components(vertical)
-    rules = components_mask(labels_v, stats_v[:, cv2.CC_STAT_HEIGHT] >= min_vertical)
-    _, ink_labels, ink_stats = components(_without_runs(ink, rules, (7, 1)))
+    _, ink_labels, ink_stats = components(ink)
     kept = horizontal.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]

@@ -367,3 +367,13 @@ def test_a_postal_one_spanning_its_image_is_read():
     numbers = segment_page("postal.png", 1, page_with(draw, (16, 16))).numbers
     assert len(numbers) == 1 and [b.h for b in numbers[0].blobs] == [16]
 
+
+
+def test_the_crossbar_of_a_four_on_a_box_s_paper_is_no_rule():
+    def draw(image):
+        cv2.line(image, (30, 8), (10, 34), 0, 5)
+        cv2.line(image, (8, 34), (46, 34), 0, 5)  # the crossbar: most of the image wide
+        cv2.line(image, (36, 8), (36, 48), 0, 5)  # the stem: a straight vertical run
+    ink = clean_page(page_with(draw, (56, 56)), deskew=False).ink
+    kept = analyze(ink, whole_image_field=True).ink
+    assert kept[32:37, 12:30].any(axis=0).all()
