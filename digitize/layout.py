@@ -145,17 +145,19 @@ class Layout:
     fields: list[Field]
 
 
-def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | None = None) -> Layout:
+def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | None = None, zoom: int = 1) -> Layout:
     """Find rules and boxes, remove the rules, and return the fields of the page.
 
     Rules are looked for in `rule_ink` when given (the sure ink, see `cleanup.binarize`): a
-    faint halo can make a digit's bar just long enough to pass for a rule.
+    faint halo can make a digit's bar just long enough to pass for a rule. `zoom` is how many
+    times a tiny field was enlarged to be read: a rule is at least 25 pixels of the image.
     """
     h, w = ink.shape
     rule_ink = ink if rule_ink is None else rule_ink
     if whole_image_field:
         # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
-        horizontal, vertical = rule_masks(rule_ink, max(25, int(0.5 * w)), max(25, int(0.6 * h)))
+        shortest = 25 * zoom
+        horizontal, vertical = rule_masks(rule_ink, max(shortest, int(0.5 * w)), max(shortest, int(0.6 * h)))
         horizontal = _without_bars(horizontal, ink)
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:

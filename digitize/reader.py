@@ -24,6 +24,10 @@ from .segment import Blob, NumberCandidate, bounding_box, numbers_in_field, numb
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
 FIELD_MAX_SIDE = 1000
+#: A field image smaller than this many pixels each way is enlarged to at least ...
+TINY_FIELD = 28
+#: ... this many pixels on its longer side before it is read.
+TINY_FIELD_READ_AS = 64
 #: Pages are read at about 150 dpi: plenty for a 28x28 digit, and 4x less work than 300 dpi.
 WORKING_SHORT_SIDE = 1300
 #: A piece whose "not a digit" probability passes this is dropped rather than forced into a digit.
@@ -48,7 +52,7 @@ class Segments:
     index: list[list[list[list[int]]]]  # number → blob → hypothesis → crop indices
     inverse: np.ndarray | None  # 2x3 affine from deskewed back to working pixels
     angle: float = 0.0
-    scale: int = 1  # working pixels → pixels of the page as read
+    scale: float = 1  # working pixels → pixels of the page as read
     seconds: dict[str, float] = field(default_factory=dict)  # time per stage, for benchmarks
 
 
@@ -85,11 +89,18 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     wanted = size[0] // scale, size[1] // scale
     if abs(gray.shape[1] - wanted[0]) > 1 or abs(gray.shape[0] - wanted[1]) > 1:
         gray = cv2.resize(gray, wanted, interpolation=cv2.INTER_AREA)
+    zoom = 1
+    if whole and max(gray.shape) < TINY_FIELD:
+        # A postal digit of 16x16: clean-up's kernels are a few pixels wide and would take
+        # its strokes for paper. Read it larger, as a scanner at a higher dpi would give it.
+        zoom = math.ceil(TINY_FIELD_READ_AS / max(gray.shape))
+        gray = cv2.resize(gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+        scale = 1 / zoom
     h, w = gray.shape
     started = time.perf_counter()
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     cleaned = time.perf_counter()
-    layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure)
+    layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure, zoom=zoom)
     numbers: list[NumberCandidate] = []
     if whole:
         numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)

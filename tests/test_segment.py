@@ -364,8 +364,8 @@ def test_a_postal_one_spanning_its_image_is_read():
 
     def draw(image):
         cv2.line(image, (8, 0), (7, 15), 0, 2)  # 16x16, the digit scaled to the image's height
-    numbers = segment_page("postal.png", 1, page_with(draw, (16, 16))).numbers
-    assert len(numbers) == 1 and [b.h for b in numbers[0].blobs] == [16]
+    segments = segment_page("postal.png", 1, page_with(draw, (16, 16)))
+    assert len(segments.numbers) == 1 and [b.h * segments.scale for b in segments.numbers[0].blobs] == [16]
 
 
 
@@ -377,3 +377,22 @@ def test_the_crossbar_of_a_four_on_a_box_s_paper_is_no_rule():
     ink = clean_page(page_with(draw, (56, 56)), deskew=False).ink
     kept = analyze(ink, whole_image_field=True).ink
     assert kept[32:37, 12:30].any(axis=0).all()
+
+
+def test_a_bold_postal_size_eight_is_ink_not_paper():
+    from digitize.reader import classify, decide, segment_page
+
+    image = np.full((16, 16), 255, np.uint8)
+    cv2.ellipse(image, (8, 4), (4, 3), 0, 0, 360, 0, 3)
+    cv2.ellipse(image, (8, 11), (5, 4), 0, 0, 360, 0, 3)
+    image = cv2.GaussianBlur(image, (3, 3), 0)  # a 16x16 scan: the strokes fill the digit
+    segments = segment_page("postal.png", 1, image)
+    assert len(segments.numbers) == 1 and len(segments.numbers[0].blobs) == 1
+
+    def sure_eight(crops):
+        rows = np.zeros((len(crops), 11), np.float32)
+        rows[:, 8] = 1.0
+        return rows
+    (read,) = decide(segments, classify([segments], sure_eight)[0])
+    x, y, w, h = read.box  # in the image's own pixels, though it was read enlarged
+    assert x >= 0 and y >= 0 and x + w <= 16 and y + h <= 16 and h >= 14
