@@ -121,15 +121,16 @@ def group_combs(boxes: list[tuple[int, int, int, int]]) -> list[Field]:
         used[i] = True
         run = [(x, y, w, h)]
         if w <= 1.6 * h:
-            while True:
-                lx, ly, lw, lh = run[-1]
-                nxt = next((j for j, (bx, by, bw, bh) in enumerate(rows)
-                            if not used[j] and abs(by - ly) <= 0.2 * lh and abs(bh - lh) <= 0.2 * lh
-                            and 0 <= bx - (lx + lw) <= 0.3 * lh and bw <= 1.6 * bh), None)
-                if nxt is None:
-                    break
-                used[nxt] = True
-                run.append(rows[nxt])
+            # Both ways: on a page deskewed to within a pixel, the cell found first may be any.
+            for right in (True, False):
+                while True:
+                    end = run[-1] if right else run[0]
+                    nxt = next((j for j, box in enumerate(rows)
+                                if not used[j] and _next_cell(*((end, box) if right else (box, end)))), None)
+                    if nxt is None:
+                        break
+                    used[nxt] = True
+                    run.insert(len(run) if right else 0, rows[nxt])
         xs = [b[0] for b in run]
         ys = [b[1] for b in run]
         right = max(b[0] + b[2] for b in run)
@@ -137,6 +138,14 @@ def group_combs(boxes: list[tuple[int, int, int, int]]) -> list[Field]:
         kind = "comb" if len(run) > 1 else "box"
         fields.append(Field(kind, min(xs), min(ys), right - min(xs), bottom - min(ys), len(run)))
     return fields
+
+
+def _next_cell(left: tuple[int, int, int, int], right: tuple[int, int, int, int]) -> bool:
+    """Whether `right` is the comb cell just right of `left`: as tall, level, roughly square."""
+    lx, ly, lw, lh = left
+    bx, by, bw, bh = right
+    return (abs(by - ly) <= 0.2 * lh and abs(bh - lh) <= 0.2 * lh and 0 <= bx - (lx + lw) <= 0.3 * lh
+            and max(lw / lh, bw / bh) <= 1.6)
 
 
 @dataclass

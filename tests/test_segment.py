@@ -396,3 +396,11 @@ def test_a_bold_postal_size_eight_is_ink_not_paper():
     (read,) = decide(segments, classify([segments], sure_eight)[0])
     x, y, w, h = read.box  # in the image's own pixels, though it was read enlarged
     assert x >= 0 and y >= 0 and x + w <= 16 and y + h <= 16 and h >= 14
+
+
+def test_comb_cells_a_pixel_out_of_level_stay_one_field():
+    from digitize.layout import group_combs
+
+    # A comb on a page deskewed to within a pixel: its cells' tops step up from left to right.
+    cells = [(122 + 60 * i, 904 - i // 2, 58, 72) for i in range(6)]
+    assert [(f.kind, f.cells, f.x) for f in group_combs(cells)] == [("comb", 6, 122)]
