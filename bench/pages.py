@@ -32,15 +32,22 @@ from digitize.batch import RunOptions, list_inputs, read_files
 from digitize.data import load_mnist
 from digitize.model import Classifier
 from digitize.output import CsvWriter
-from digitize.synth import Truth, free_page, mnist_glyphs, photograph
+from digitize.synth import Truth, form_page, free_page, mnist_glyphs, photograph, table_page
 
 
-def make_pages(folder: Path, count: int, seed: int, mnist) -> dict[str, list[Truth]]:
+KINDS = {
+    "free": lambda rng, glyph: free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8),
+    "form": lambda rng, glyph: form_page(rng, glyph, dpi=300),
+    "table": lambda rng, glyph: table_page(rng, glyph, dpi=300),
+}
+
+
+def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free") -> dict[str, list[Truth]]:
     rng = np.random.default_rng(seed)
     glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
     truth = {}
     for index in range(count):
-        page = free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8)
+        page = KINDS[kind](rng, glyph)
         page = photograph(page, rng, angle=float(rng.uniform(-2.5, 2.5)))
         name = folder / f"page{index:04d}.jpg"
         cv2.imwrite(str(name), page.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -171,6 +178,9 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--tesseract", action="store_true")
+    parser.add_argument("--kind", choices=KINDS, default="free",
+                        help="free: lines of numbers; form: ruled boxes (one left empty) and comb fields; "
+                             "table: a ruled grid, some cells empty")
     parser.add_argument("--scaling", type=int, nargs="+", help="page counts to time, e.g. 10 100 1000")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
@@ -182,12 +192,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        truth = make_pages(folder, args.pages, args.seed, mnist)
+        truth = make_pages(folder, args.pages, args.seed, mnist, args.kind)
         reads, stages, work, worker_mb = read_all(folder, classifier, args.jobs)
         digits = sum(len(number) for items in reads.values() for number, _ in items)
         exact, total, spurious, total_reads = score_pages(truth, reads)
         bag = bag_score(truth, {f: [n for n, _ in r] for f, r in reads.items()})
-        print(f"pages: {args.pages} (300 dpi letter, MNIST test digits), numbers written: {total}, jobs: {args.jobs}")
+        print(f"pages: {args.pages} {args.kind} (300 dpi letter, MNIST test digits), numbers written: {total}, "
+              f"jobs: {args.jobs}")
         print(f"digitize: exact numbers {exact / total:.2%} ({exact}/{total}), anywhere on page {bag / total:.2%}, "
               f"spurious {spurious / max(total_reads, 1):.2%} ({spurious}/{total_reads})")
         cold = command_seconds(folder, args)
