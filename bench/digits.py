@@ -58,6 +58,20 @@ def _scanned(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
     return scan
 
 
+def _squared(level: int) -> Callable[[np.ndarray], np.ndarray]:
+    """On squared exam paper: grid lines every 36 px (5 mm at 180 dpi) of this gray level."""
+    def square(digit: np.ndarray) -> np.ndarray:
+        ink = _height(_ink_box(digit), 60).astype(np.float32) / 255
+        page = np.full((100, 100), 250.0, np.float32)
+        page[6::36, :] = level
+        page[:, 10::36] = level
+        y, x = 20, (100 - ink.shape[1]) // 2
+        area = page[y : y + ink.shape[0], x : x + ink.shape[1]]
+        area[:] = area * (1 - ink) + 30 * ink
+        return page.astype(np.uint8)
+    return square
+
+
 def forms(rng: np.random.Generator) -> dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]]:
     """Name → (how a 28x28 MNIST digit becomes the image, file suffix)."""
     return {
@@ -69,6 +83,8 @@ def forms(rng: np.random.Generator) -> dict[str, tuple[Callable[[np.ndarray], np
                                                             cv2.BORDER_CONSTANT, value=255), ".png"),
         "scan 110 gray, jpeg": (_scanned(rng), ".jpg"),
         "postal 16 black/white": (_postal, ".png"),
+        "squared paper, light": (_squared(190), ".png"),
+        "squared paper, dark": (_squared(120), ".png"),
     }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components
+from .cleanup import components, components_mask
 
 
 @dataclass
@@ -166,19 +166,43 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     if whole_image_field:
         # In a cut-out field, only lines across most of it are rules (cell edges, the cheque line).
         shortest = 25 * zoom
-        horizontal, vertical = rule_masks(rule_ink, max(shortest, int(0.5 * w)), max(shortest, int(0.6 * h)))
+        lengths = max(shortest, int(0.5 * w)), max(shortest, int(0.6 * h))
+        horizontal, vertical = rule_masks(rule_ink, *lengths)
         horizontal = _without_bars(horizontal, ink)
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:
-        horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
+        lengths = max(40, min(h, w) // 30), max(30, min(h, w) // 40)
+        horizontal, vertical = rule_masks(rule_ink, *lengths)
         vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
     rules = cv2.bitwise_or(horizontal, vertical)
+    if rule_ink is not ink:
+        rules = cv2.bitwise_or(rules, _faint_rules(ink, rule_ink, *lengths))
     thickness = _rule_thickness(rules)
     cleaned = remove_rules(ink, rules, thickness)
     if whole_image_field:
         return Layout(cleaned, [Field("image", 0, 0, w, h)])
     boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))
     return Layout(cleaned, group_combs(boxes))
+
+
+def _faint_rules(ink: np.ndarray, sure: np.ndarray, min_horizontal: int, min_vertical: int) -> np.ndarray:
+    """Faint ruling (squared exam paper, a form's tinted grid): runs in the ink that are mostly
+    not sure ink. The faint ink joins them to the writing it touches, so they would come out
+    as part of the digits; a digit's bar, lengthened by a halo, is sure ink along most of it."""
+    faint = np.zeros_like(ink)
+    for runs in rule_masks(ink, min_horizontal, min_vertical):
+        count, labels, stats = components(runs)
+        if count <= 1:
+            continue
+        on_sure = np.bincount(labels[sure > 0], minlength=count)
+        keep = on_sure < FAINT_RULE_SURE * stats[:, cv2.CC_STAT_AREA]
+        keep[0] = False
+        faint = cv2.bitwise_or(faint, components_mask(labels, keep))
+    return faint
+
+
+#: A run of ink is a faint rule when less than this share of it is sure ink.
+FAINT_RULE_SURE = 0.5
 
 
 #: In a cut-out field, a horizontal run is a rule only when it is this many times longer than
@@ -217,13 +241,22 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
 
 
 def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
-    """How thick the ink is across a horizontal run through this row: the median over its
-    columns of the unbroken ink above and below the row. An opening keeps only the rows of a
+    """How thick the ink is across a horizontal run through this row (pass the transposed ink
+    for a vertical one): the median over its columns of the unbroken ink above and below. An opening keeps only the rows of a
     slanted bar that run its whole length; the median ignores digits standing on a rule."""
     column = ink[:, x : x + width] > 0
     up = np.cumprod(column[row::-1], axis=0).sum(axis=0)
     down = np.cumprod(column[row:], axis=0).sum(axis=0)
     return float(np.median(np.maximum(up + down - 1, 0)))
+
+
+def _pen_width(ink: np.ndarray) -> float:
+    """The width of the strokes that make most of the ink (twice the distance to paper that
+    the deepest tenth of it reaches)."""
+    if not ink.any():
+        return 0.0
+    distance = cv2.distanceTransform((ink > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    return 2 * float(np.percentile(distance[distance > 0], 90))
 
 
 def _without_runs(ink: np.ndarray, runs: np.ndarray, across: tuple[int, int]) -> np.ndarray:
@@ -248,8 +281,10 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
     count, labels, stats = components(vertical)
     if count <= 1:
         return vertical
-    _, _, others = components(cv2.bitwise_and(ink, cv2.bitwise_not(vertical)))
+    writing = cv2.bitwise_and(ink, cv2.bitwise_not(vertical))
+    _, _, others = components(writing)
     others = others[1:]
+    pen = _pen_width(writing)
     _, ink_labels, ink_stats = components(_without_runs(ink, horizontal, (1, 7)))
     wide = ink_stats[:, 2] >= GLYPH_WIDTH * ink.shape[1]
     wide[0] = False
@@ -259,7 +294,10 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         own = labels[y : y + h, x : x + w] == label
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
         beside = ((others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])).any()
-        if beside or wide[ink_labels[y : y + h, x : x + w][own]].any():
+        thickness = _stroke_thickness(ink.T, y, x + w // 2, h)
+        beside = beside and thickness >= 0.5 * pen  # a hairline beside the writing is ruling
+        stroke = thickness >= BAR_THICKNESS * ink.shape[0]
+        if beside or (stroke and wide[ink_labels[y : y + h, x : x + w][own]].any()):
             kept[y : y + h, x : x + w][own] = 0
     return kept
 

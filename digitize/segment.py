@@ -129,6 +129,10 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
             and abs(s.y - top) < 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
 
 
+#: A '1' that runs the image's height is at most this many times taller than wide.
+ONE_ASPECT = 10
+
+
 def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[int, int, int, int]) -> bool:
     """A field whose only writing is one upright, thin stroke holds a '1' when the stroke
     stands clear of the field's edges (a rule remnant runs into them or lies along a side), or
@@ -143,7 +147,10 @@ def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[
         return True
     clear_ends = one.y > y0 + 1 and one.y + one.h < y0 + h - 1
     inside = one.x > x0 + 0.15 * w and one.x + one.w < x0 + 0.85 * w
-    return inside and (clear_ends and one.h <= ONE_SPAN * span or one.h >= h - 2)
+    # Cut off by both ends: a digit scaled to the image (postal digits), not a rule thirty
+    # times longer than it is wide.
+    spans_image = one.h >= h - 2 and one.h <= ONE_ASPECT * one.w
+    return inside and (clear_ends and one.h <= ONE_SPAN * span or spans_image)
 
 
 def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:

@@ -404,3 +404,36 @@ def test_comb_cells_a_pixel_out_of_level_stay_one_field():
     # A comb on a page deskewed to within a pixel: its cells' tops step up from left to right.
     cells = [(122 + 60 * i, 904 - i // 2, 58, 72) for i in range(6)]
     assert [(f.kind, f.cells, f.x) for f in group_combs(cells)] == [("comb", 6, 122)]
+
+
+def test_a_worn_rule_joined_by_faint_ink_is_removed():
+    def draw(image):
+        write(image, "57", 100, 160, scale=2.0, thickness=5)
+        for x in range(0, 300, 16):  # dark dashes too short to be a rule, joined by fainter ink
+            cv2.line(image, (x, 200), (x + 5, 200), 60, 2)
+            cv2.line(image, (x + 6, 200), (x + 15, 200), 170, 2)
+    clean = clean_page(page_with(draw, (300, 300)), deskew=False)
+    assert clean.ink[198:203, :290].any(axis=0).all()  # the rule is one run of ink ...
+    kept = analyze(clean.ink, whole_image_field=True, rule_ink=clean.sure).ink
+    assert not kept[198:203].any() and kept[120:160, 100:180].any()  # ... and goes, the digits stay
+
+
+def test_a_digit_on_squared_paper_is_read_without_the_grid():
+    from digitize.reader import segment_page
+
+    def draw(image):
+        image[6::36, :] = 120  # the grid: hairlines, but as dark as ink
+        image[:, 10::36] = 120
+        write(image, "2", 24, 88, scale=2.8, thickness=8)  # two squares tall: lines cross it
+    segments = segment_page("exam.png", 1, page_with(draw, (100, 100)))
+    (number,) = segments.numbers
+    (blob,) = number.blobs
+    assert 15 <= blob.x and blob.x + blob.w <= 85 and 15 <= blob.y and blob.y + blob.h <= 92
+
+
+def test_a_cell_s_rule_beside_small_digits_is_no_lone_one():
+    def draw(image):
+        cv2.line(image, (54, 0), (55, 199), 0, 6)  # a scan's rule down the cell, end to end
+        write(image, "26", 80, 80, scale=0.7, thickness=2)  # digits a tenth of its length
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [8, 9]
