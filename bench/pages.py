@@ -32,11 +32,21 @@ from digitize.batch import RunOptions, list_inputs, read_files
 from digitize.data import load_mnist
 from digitize.model import Classifier
 from digitize.output import CsvWriter
-from digitize.synth import Truth, form_page, free_page, mnist_glyphs, photograph, table_page
+from digitize.synth import SynthPage, Truth, form_page, free_page, mnist_glyphs, photograph, table_page
+
+
+def squared_page(rng: np.random.Generator, glyph) -> SynthPage:
+    """A free page written on squared exam paper: 5 mm grid lines, gray, under the writing."""
+    page = free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8)
+    grid = np.full_like(page.image, 255)
+    grid[::59, :] = grid[:, ::59] = 160
+    page.image = np.minimum(page.image, cv2.GaussianBlur(grid, (3, 3), 0))
+    return page
 
 
 KINDS = {
     "free": lambda rng, glyph: free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8),
+    "squared": squared_page,
     "form": lambda rng, glyph: form_page(rng, glyph, dpi=300),
     "table": lambda rng, glyph: table_page(rng, glyph, dpi=300),
 }
@@ -179,8 +189,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--tesseract", action="store_true")
     parser.add_argument("--kind", choices=KINDS, default="free",
-                        help="free: lines of numbers; form: ruled boxes (one left empty) and comb fields; "
-                             "table: a ruled grid, some cells empty")
+                        help="free: lines of numbers; squared: the same on 5 mm squared paper; form: ruled "
+                             "boxes (one left empty) and comb fields; table: a ruled grid, some cells empty")
     parser.add_argument("--scaling", type=int, nargs="+", help="page counts to time, e.g. 10 100 1000")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
