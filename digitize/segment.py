@@ -199,7 +199,8 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
 def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> list[Blob]:
     """The blobs on the number's line: stray marks off that line are not part of the number.
 
-    The line is anchored on big blobs near the field's centre, where a writer puts a number.
+    The line is anchored on big blobs near the field's centre, where a writer puts a number;
+    it slants only as four or more big blobs say (any three make some line).
     """
     if len(blobs) < 2:
         return blobs
@@ -207,7 +208,7 @@ def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> 
     centres = np.array([[b.cx, b.cy] for b in blobs])
     big = areas >= 0.4 * areas.max()
     direction = np.array([1.0, 0.0])
-    if big.sum() >= 3:
+    if big.sum() >= 4:
         picked = centres[big] - centres[big].mean(0)
         _, _, vt = np.linalg.svd(picked, full_matrices=False)
         if abs(vt[0][0]) >= 0.5:  # within 60° of horizontal

@@ -437,3 +437,11 @@ def test_a_cell_s_rule_beside_small_digits_is_no_lone_one():
         write(image, "26", 80, 80, scale=0.7, thickness=2)  # digits a tenth of its length
     numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [8, 9]
+
+
+def test_a_mark_below_a_two_digit_number_does_not_tilt_its_line():
+    def draw(image):
+        write(image, "40", 66, 95, scale=0.8, thickness=2)
+        write(image, "9", 104, 150, scale=1.1, thickness=2)  # the next row's writing, reaching in
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [6, 8]
