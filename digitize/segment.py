@@ -170,6 +170,11 @@ def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:
     return pieces
 
 
+#: A blob from the field's top to its bottom whose ink fills less than this share of its box
+#: is ruling joined into a frame, not writing.
+FRAME_INK = 0.12
+
+
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
     """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
     x0, y0, w, h = region
@@ -190,7 +195,11 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
         crumb = biggest is not None and blob.area < 0.25 * biggest.area and blob.h < 0.5 * biggest.h
         rule = any(blob is s for s in slivers) and not any(blob is one for one in ones)
-        if rule or (on_border and crumb):
+        # Ruling left joined into a frame (a cell's side and the printed line below it) runs
+        # the whole field's height with little ink in its box; a digit fills more of its own.
+        frame = (blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1 and blob.area < FRAME_INK * blob.w * blob.h
+                 and len(blobs) > 1)
+        if rule or frame or (on_border and crumb):
             continue
         kept.append(blob)
     return kept

@@ -445,3 +445,12 @@ def test_a_mark_below_a_two_digit_number_does_not_tilt_its_line():
         write(image, "9", 104, 150, scale=1.1, thickness=2)  # the next row's writing, reaching in
     numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [6, 8]
+
+
+def test_ruling_joined_into_a_frame_is_not_the_cell_s_number():
+    def draw(image):
+        cv2.line(image, (45, 0), (47, 199), 0, 5)  # a cell's side ...
+        cv2.line(image, (47, 190), (139, 188), 0, 5)  # ... joined to the printed line below
+        write(image, "57", 70, 100, scale=0.8, thickness=2)
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [7, 8]
