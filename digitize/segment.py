@@ -170,9 +170,30 @@ def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:
     return pieces
 
 
-#: A blob from the field's top to its bottom whose ink fills less than this share of its box
-#: is ruling joined into a frame, not writing.
+#: A blob across the field from one of its edges to another whose ink fills less than this
+#: share of its box is ruling joined into a frame, not writing.
 FRAME_INK = 0.12
+
+
+#: ... and one from the top to the bottom that covers this share of a side is a scan margin.
+MARGIN_ALONG = 0.25
+
+
+def _frame(blob: Blob, region: tuple[int, int, int, int]) -> bool:
+    """Ruling or scan margin joined into one blob, beside other writing: a cell's side that the
+    scan left slanted or broken (so no straight run found it) joined to the printed line at
+    the cell's foot or the rule at its top, an L or a corner with little ink in its box; or a
+    margin from the field's top to its bottom along one side. A digit cut out tightly touches
+    the edges too, but at points, fills more of its box, and is the field's only writing."""
+    x0, y0, w, h = region
+    top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
+    left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
+    across = blob.h >= 0.5 * h or blob.w >= 0.5 * w
+    corner = top + bottom + left + right >= 2 and across and blob.area < FRAME_INK * blob.w * blob.h
+    along = (left and np.count_nonzero(blob.mask[:, 0]) >= MARGIN_ALONG * blob.h
+             or right and np.count_nonzero(blob.mask[:, -1]) >= MARGIN_ALONG * blob.h)
+    margin = top and bottom and along and blob.w >= 0.3 * w
+    return corner or margin
 
 
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
@@ -195,11 +216,7 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
         crumb = biggest is not None and blob.area < 0.25 * biggest.area and blob.h < 0.5 * biggest.h
         rule = any(blob is s for s in slivers) and not any(blob is one for one in ones)
-        # Ruling left joined into a frame (a cell's side and the printed line below it) runs
-        # the whole field's height with little ink in its box; a digit fills more of its own.
-        frame = (blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1 and blob.area < FRAME_INK * blob.w * blob.h
-                 and len(blobs) > 1)
-        if rule or frame or (on_border and crumb):
+        if rule or (on_border and crumb) or (len(blobs) > 1 and _frame(blob, region)):
             continue
         kept.append(blob)
     return kept

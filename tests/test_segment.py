@@ -454,3 +454,21 @@ def test_ruling_joined_into_a_frame_is_not_the_cell_s_number():
         write(image, "57", 70, 100, scale=0.8, thickness=2)
     numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [7, 8]
+
+
+def test_a_corner_of_ruling_and_a_speckled_margin_are_not_digits():
+    def corner(image):
+        cv2.line(image, (80, 3), (139, 2), 0, 3)  # the cell's top rule, met by its side
+        cv2.line(image, (136, 2), (133, 120), 0, 3)
+        write(image, "57", 60, 100, scale=0.8, thickness=2)
+
+    def margin(image):
+        rng = np.random.default_rng(3)
+        band = image[:, :45]
+        band[rng.random(band.shape) < 0.5] = 0  # a half-dark scan margin, speckled
+        image[:, 43:47] = 0  # its edge
+        cv2.line(image, (0, 2), (100, 2), 0, 3)  # and the cell's top rule running into it
+        write(image, "57", 70, 100, scale=0.8, thickness=2)
+    for draw in (corner, margin):
+        numbers = cell_numbers(draw, (200, 140))
+        assert len(numbers) == 1 and len(numbers[0].blobs) == 2, draw.__name__
