@@ -171,11 +171,10 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         horizontal = _without_bars(horizontal, ink)
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:
-        lengths = max(40, min(h, w) // 30), max(30, min(h, w) // 40)
-        horizontal, vertical = rule_masks(rule_ink, *lengths)
+        horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
         vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
     rules = cv2.bitwise_or(horizontal, vertical)
-    if rule_ink is not ink:
+    if whole_image_field and rule_ink is not ink:  # a cell is small; on a page it costs 15%
         rules = cv2.bitwise_or(rules, _faint_rules(ink, rule_ink, *lengths))
     thickness = _rule_thickness(rules)
     cleaned = remove_rules(ink, rules, thickness)
@@ -186,18 +185,21 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
 
 
 def _faint_rules(ink: np.ndarray, sure: np.ndarray, min_horizontal: int, min_vertical: int) -> np.ndarray:
-    """Faint ruling (squared exam paper, a form's tinted grid): runs in the ink that are mostly
-    not sure ink. The faint ink joins them to the writing it touches, so they would come out
-    as part of the digits; a digit's bar, lengthened by a halo, is sure ink along most of it."""
+    """Worn ruling: runs in the ink that are mostly not sure ink, such as a rule whose dark
+    dashes are each too short to be one, joined by fainter ink. Left in, it is joined to the
+    writing it touches and read as part of the digits; a digit's bar, lengthened by a halo,
+    is sure ink along most of its length."""
     faint = np.zeros_like(ink)
     for runs in rule_masks(ink, min_horizontal, min_vertical):
-        count, labels, stats = components(runs)
+        count, labels = cv2.connectedComponents(runs, connectivity=8)
         if count <= 1:
             continue
-        on_sure = np.bincount(labels[sure > 0], minlength=count)
-        keep = on_sure < FAINT_RULE_SURE * stats[:, cv2.CC_STAT_AREA]
+        area = np.bincount(labels[runs > 0], minlength=count)
+        on_sure = np.bincount(labels[cv2.bitwise_and(runs, sure) > 0], minlength=count)
+        keep = on_sure < FAINT_RULE_SURE * area
         keep[0] = False
-        faint = cv2.bitwise_or(faint, components_mask(labels, keep))
+        if keep.any():  # rarely: most pages have none, and the lookup costs a pass over the page
+            faint = cv2.bitwise_or(faint, components_mask(labels, keep))
     return faint
 
 
