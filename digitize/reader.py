@@ -32,6 +32,10 @@ TINY_FIELD_READ_AS = 64
 WORKING_SHORT_SIDE = 1300
 #: A piece whose "not a digit" probability passes this is dropped rather than forced into a digit.
 REJECT_LEVEL = 0.6
+#: A piece at either end of a number lower than this share of its tallest digit is a mark ...
+END_MARK = 0.5
+#: ... unless the model is at least this sure of it.
+END_MARK_SURE = 0.99
 #: Each extra cut in a blob multiplies its score by this: a split must be clearly better.
 SPLIT_PENALTY = 0.85
 #: A blob is only cut when the model's belief that it is one digit is below this
@@ -243,6 +247,11 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
             for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):
                 # A mark, not a digit; a digit-sized piece needs the model to be very sure.
                 if reject[crop_id] > (REJECT_LEVEL if piece.h < 0.75 * tallest else 0.97):
+                    continue
+                # A mark under half a digit high that ends a number (a cheque's closing stroke,
+                # a flourish) is no digit unless the model is all but certain.
+                ends = len(number.blobs) > 1 and (piece is number.blobs[0] or piece is number.blobs[-1])
+                if ends and piece.h < END_MARK * tallest and quality[crop_id] < END_MARK_SURE:
                     continue
                 digits.append(str(best_digit[crop_id]))
                 confidences.append(float(quality[crop_id]))

@@ -472,3 +472,24 @@ def test_a_corner_of_ruling_and_a_speckled_margin_are_not_digits():
     for draw in (corner, margin):
         numbers = cell_numbers(draw, (200, 140))
         assert len(numbers) == 1 and len(numbers[0].blobs) == 2, draw.__name__
+
+
+def test_a_small_mark_ending_a_number_is_not_a_digit_unless_the_model_is_certain():
+    from digitize.reader import classify, decide, segment_page
+
+    def draw(image):
+        write(image, "57", 20, 90, scale=2.0, thickness=4)
+        cv2.line(image, (120, 80), (130, 68), 0, 4)  # a closing stroke, a third of a digit high
+    segments = segment_page("cheque.png", 1, page_with(draw, (120, 160)))
+    assert [len(n.blobs) for n in segments.numbers] == [3]
+
+    def reads(mark_certainty):
+        def predict(crops):
+            rows = np.zeros((len(crops), 11), np.float32)
+            rows[0, 5] = rows[1, 7] = 1.0
+            rows[2:, 1] = mark_certainty  # the mark: a '1', as the model would guess
+            rows[2:, 10] = 1.0 - mark_certainty
+            return rows
+        return [read.number for read in decide(segments, classify([segments], predict)[0])]
+    assert reads(0.9) == ["57"]
+    assert reads(0.999) == ["571"]
