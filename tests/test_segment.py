@@ -493,3 +493,13 @@ def test_a_small_mark_ending_a_number_is_not_a_digit_unless_the_model_is_certain
         return [read.number for read in decide(segments, classify([segments], predict)[0])]
     assert reads(0.9) == ["57"]
     assert reads(0.999) == ["571"]
+
+
+def test_small_print_along_a_cell_s_foot_does_not_make_its_number_a_scribble():
+    def draw(image):
+        cv2.ellipse(image, (70, 72), (5, 6), 0, 0, 360, 0, 1)  # an '8' in a hairline pen, mid-cell
+        cv2.ellipse(image, (70, 85), (6, 7), 0, 0, 360, 0, 1)
+        for i, letter in enumerate("Trykt for"):  # the printer's line at the foot of the page
+            cv2.putText(image, letter, (12 + 10 * i, 236), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 2)
+    numbers = cell_numbers(draw, (244, 113))
+    assert len(numbers) == 1 and [(b.x // 10, b.y // 10) for b in numbers[0].blobs] == [(6, 6)]
