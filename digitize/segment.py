@@ -274,7 +274,8 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
     """Commas, full stops and dashes next to digits, judged against the line the digits form.
 
     A mark sitting in the lower half of the line and shorter than a digit is a comma or full
-    stop; a flat mark no taller than half a digit is a dash (cheque amounts end with one).
+    stop; a flat mark no taller than half a digit is a dash (cheque amounts end with one); a
+    wide one starting below the line's middle underlines the number, however it swoops.
     """
     tall = [b for b in blobs if b.h >= 0.7 * height]
     if not tall:
@@ -286,7 +287,8 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
     for blob in blobs:
         low = blob.y > middle and blob.h < 0.6 * height
         dash = blob.w >= 1.6 * blob.h and blob.h < 0.55 * height
-        if not (low or dash):
+        under = blob.y > middle and blob.w >= 1.5 * blob.h  # an underline's swoosh
+        if not (low or dash or under):
             kept.append(blob)
     return kept
 

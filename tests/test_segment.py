@@ -503,3 +503,12 @@ def test_small_print_along_a_cell_s_foot_does_not_make_its_number_a_scribble():
             cv2.putText(image, letter, (12 + 10 * i, 236), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 2)
     numbers = cell_numbers(draw, (244, 113))
     assert len(numbers) == 1 and [(b.x // 10, b.y // 10) for b in numbers[0].blobs] == [(6, 6)]
+
+
+def test_a_swooping_underline_below_a_number_is_not_a_digit():
+    def draw(image):
+        write(image, "82", 62, 95, scale=0.9, thickness=2)
+        swoosh = np.array([[54, 93], [66, 101], [82, 106], [96, 102], [106, 91]], np.int32)
+        cv2.polylines(image, [swoosh], False, 0, 2)  # an underline's swoosh, touching nothing
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [6, 7]
