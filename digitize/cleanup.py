@@ -195,13 +195,14 @@ def _dark_ground(gray: np.ndarray) -> bool:
     """Light writing on a dark ground (chalk on a board, white-on-black digit images as in MNIST
     itself): half the image's border is dark, and a fifth of every side (a digit cut out tightly
     crosses the sides but never hides them); and the image is mostly dark, or light strokes
-    cross every side (a bold digit cut tightly can be more stroke than ground). A scan's black
-    margin darkens one or two sides, and covers a whole side."""
+    cross every side, or every side is mostly dark (a bold digit cut tightly can be more stroke
+    than ground). A scan's black margin darkens one or two sides: it covers a whole side and
+    leaves most of another one paper."""
     dark = [side < DARK_GROUND for side in _sides(gray)]
     shares = [float(side.mean()) for side in dark]
     if min(shares) < DARK_SIDE_SHARE or np.concatenate(dark).mean() < 0.5:
         return False
-    return _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97
+    return _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97 or min(shares) >= 0.5
 
 
 def _sides(gray: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -512,3 +512,13 @@ def test_a_swooping_underline_below_a_number_is_not_a_digit():
         cv2.polylines(image, [swoosh], False, 0, 2)  # an underline's swoosh, touching nothing
     numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [6, 7]
+
+
+def test_a_bold_white_digit_clear_of_one_side_is_inverted():
+    canvas = np.zeros((120, 100), np.uint8)
+    cv2.putText(canvas, "0", (10, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 255, 9, cv2.LINE_AA)
+    ys, xs = np.nonzero(canvas > 100)
+    digit = canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 3]  # the ground shows right of it
+    assert np.median(digit) >= 100 and (digit[:, -1] < 100).all()
+    ink = clean_page(digit, deskew=False).ink
+    assert ((ink > 0) == (digit > 128)).mean() > 0.9
