@@ -244,8 +244,9 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
 
 def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
     """How thick the ink is across a horizontal run through this row (pass the transposed ink
-    for a vertical one): the median over its columns of the unbroken ink above and below. An opening keeps only the rows of a
-    slanted bar that run its whole length; the median ignores digits standing on a rule."""
+    for a vertical one): the median over its columns of the unbroken ink above and below. An
+    opening keeps only the rows of a slanted bar that run its whole length; the median ignores
+    digits standing on a rule."""
     column = ink[:, x : x + width] > 0
     up = np.cumprod(column[row::-1], axis=0).sum(axis=0)
     down = np.cumprod(column[row:], axis=0).sum(axis=0)

@@ -97,18 +97,18 @@ def is_sliver(blob: Blob, span: float, across: float) -> bool:
     return ratio > 10 or (ratio > 4 and long > 0.6 * span and (short < SLIVER_ACROSS * across or long > 0.9 * span))
 
 
-def typical_height(blobs: list[Blob], centre: tuple[float, float] | None = None) -> float:
+def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None = None) -> float:
     """The height of a digit here: area-weighted median height, so specks barely count.
 
-    In a field, writing near its `centre` counts more: a line of small printed text along a
+    In a field (`region`), writing near its centre counts more: a line of small printed text along a
     register cell's foot must not make the number written in the middle a scribble."""
     upright = [b for b in blobs if b.w <= 2.5 * b.h]  # dashes and underlines say nothing
     blobs = upright or blobs
     if not blobs:
         return 0.0
     areas = np.array([b.area for b in blobs], float)
-    if centre is not None:
-        areas *= _closeness(blobs, centre) ** 2
+    if region is not None:
+        areas *= _closeness(blobs, region) ** 2
     heights = np.array([b.h for b in blobs], float)
     big = areas >= 0.3 * areas.max()  # printed small text and specks must not outvote digits
     areas, heights = areas[big], heights[big]
@@ -227,13 +227,14 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     return kept
 
 
-def _closeness(blobs: list[Blob], centre: tuple[float, float]) -> np.ndarray:
+def _closeness(blobs: list[Blob], region: tuple[int, int, int, int]) -> np.ndarray:
     """1 at the centre of a field, falling to 0 at its corners: where a writer puts a number."""
+    x0, y0, w, h = region
     centres = np.array([[b.cx, b.cy] for b in blobs])
-    return 1.0 - np.hypot(*(centres - np.array(centre)).T) / (np.hypot(*centre) + 1.0)
+    return 1.0 - np.hypot(*(centres - np.array([x0 + w / 2, y0 + h / 2])).T) / (np.hypot(w / 2, h / 2) + 1.0)
 
 
-def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> list[Blob]:
+def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int]) -> list[Blob]:
     """The blobs on the number's line: stray marks off that line are not part of the number.
 
     The line is anchored on big blobs near the field's centre, where a writer puts a number;
@@ -250,7 +251,7 @@ def main_line(blobs: list[Blob], height: float, centre: tuple[float, float]) -> 
         _, _, vt = np.linalg.svd(picked, full_matrices=False)
         if abs(vt[0][0]) >= 0.5:  # within 60° of horizontal
             direction = vt[0] if vt[0][0] > 0 else -vt[0]
-    anchor = centres[int(np.argmax(areas * _closeness(blobs, centre) ** 2))]
+    anchor = centres[int(np.argmax(areas * _closeness(blobs, region) ** 2))]
     normal = np.array([-direction[1], direction[0]])
     distance = np.abs((centres - anchor) @ normal)
     return [b for b, d in zip(blobs, distance) if d < 0.8 * max(height, 1.0)]
@@ -450,13 +451,12 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
                      cut_out: bool = False) -> list[NumberCandidate]:
     """All ink of a field is one number; `cut_out` when the image is a field cut from a page."""
     blobs = drop_rule_slivers(blobs_in(ink, region), region)
-    centre = (region[0] + region[2] / 2, region[1] + region[3] / 2)
-    height = typical_height(blobs, centre)
+    height = typical_height(blobs, region)
     blobs = join_broken(drop_marks(blobs, height), height)
     if not blobs:
         return []
     height = typical_height(blobs)
-    blobs = drop_punctuation(main_line(blobs, height, centre), height)
+    blobs = drop_punctuation(main_line(blobs, height, region), height)
     if not blobs:
         return []
     if cut_out:
