@@ -42,6 +42,9 @@ SPLIT_PENALTY = 0.85
 #: (or its belief that the blob is no digit at all is above DOUBT_REJECT).
 SPLIT_BELOW = 0.75
 DOUBT_REJECT = 0.4
+#: A blob this many times wider than tall is cut unless the model is at least WIDE_SURE sure.
+WIDE = 1.2
+WIDE_SURE = 0.995
 
 
 @dataclass
@@ -171,9 +174,15 @@ def _digits_and_reject(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return probabilities[:, :DIGITS], reject
 
 
-def _doubts_one_digit(quality: np.ndarray, reject: np.ndarray) -> np.ndarray:
-    """Whole-blob crops where the model doubts the blob is a single digit."""
-    return (quality < SPLIT_BELOW) | (reject > DOUBT_REJECT)
+def _doubts_one_digit(quality: np.ndarray, reject: np.ndarray, wide: np.ndarray) -> np.ndarray:
+    """Whole-blob crops where the model doubts the blob is a single digit. A blob clearly wider
+    than tall is doubted unless the model is all but certain: two digits touching make one,
+    and a pair normalized into one 28x28 crop can look like a fairly sure '4' or '8'."""
+    return (quality < SPLIT_BELOW) | (reject > DOUBT_REJECT) | (wide & (quality < WIDE_SURE))
+
+
+def _wide(blobs: list[Blob]) -> np.ndarray:
+    return np.array([blob.w >= WIDE * blob.h for blob in blobs], bool)
 
 
 def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
@@ -189,8 +198,9 @@ def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray])
         page_first = first[start : start + len(ids)]
         start += len(ids)
         digits, reject = _digits_and_reject(page_first)
-        doubted = _doubts_one_digit(digits.max(1), reject)
         places = [(n, b) for n, per_blob in enumerate(page.index) for b in range(len(per_blob))]
+        wide = _wide([page.numbers[n].blobs[b] for n, b in places])
+        doubted = _doubts_one_digit(digits.max(1), reject, wide)
         pieces.append(_add_cuts(page, [place for place, doubt in zip(places, doubted) if doubt]))
         probabilities.append(np.zeros((len(page.crops), first.shape[1]), np.float32))
         probabilities[-1][ids] = page_first
@@ -229,17 +239,17 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
     digit_probs, reject = _digits_and_reject(probabilities)
     best_digit = digit_probs.argmax(1)
     quality = digit_probs.max(1)
-    doubted = _doubts_one_digit(quality, reject)
     reads = []
     for number, per_blob in zip(segments.numbers, segments.index):
         digits, confidences, crops, kept_blobs = [], [], [], []
         tallest = max(b.h for b in number.blobs)
-        for blob_hypotheses, hypotheses in zip(number.splits, per_blob):
+        wholes = [hypotheses[0][0] for hypotheses in per_blob]
+        doubted = _doubts_one_digit(quality[wholes], reject[wholes], _wide(number.blobs))
+        for blob_hypotheses, hypotheses, doubt in zip(number.splits, per_blob, doubted):
             choice = 0
-            whole = hypotheses[0][0]
             # Pieces of one digit often look like confident digits ('1's): cut a blob only when
             # the model doubts that it is one digit.
-            if len(hypotheses) > 1 and doubted[whole]:
+            if len(hypotheses) > 1 and doubt:
                 # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
                 scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean()))
                           * SPLIT_PENALTY ** (len(ids) - 1) for ids in hypotheses]

@@ -522,3 +522,24 @@ def test_a_bold_white_digit_clear_of_one_side_is_inverted():
     assert np.median(digit) >= 100 and (digit[:, -1] < 100).all()
     ink = clean_page(digit, deskew=False).ink
     assert ((ink > 0) == (digit > 128)).mean() > 0.9
+
+
+@pytest.mark.parametrize("whole_certainty, expected", [(0.8, "00"), (0.999, "8")])
+def test_a_blob_wider_than_tall_is_cut_unless_the_model_is_all_but_certain(whole_certainty, expected):
+    from digitize.reader import classify, decide, segment_page
+
+    def draw(image):
+        cv2.ellipse(image, (60, 60), (28, 40), 0, 0, 360, 0, 6)  # two zeros written touching
+        cv2.ellipse(image, (113, 60), (28, 40), 0, 0, 360, 0, 6)
+    segments = segment_page("f", 1, page_with(draw, (120, 200)))
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        if len(calls) == 1:  # the whole blob: a fairly sure '8' (what a pair often looks like)
+            rows[:, 8], rows[:, 0] = whole_certainty, 1.0 - whole_certainty
+        else:  # the pieces: sure zeros
+            rows[:, 0] = 1.0
+        return rows
+    assert [read.number for read in decide(segments, classify([segments], predict)[0])] == [expected]
