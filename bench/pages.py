@@ -139,7 +139,11 @@ class WorkerMemory:
     def _sample(self) -> None:
         while self.running:
             for children in Path("/proc/self/task").glob("*/children"):
-                for pid in children.read_text().split():
+                try:
+                    pids = children.read_text().split()
+                except OSError:  # the thread ended while it was being looked at
+                    continue
+                for pid in pids:
                     try:
                         status = Path(f"/proc/{pid}/status").read_text()
                     except OSError:
