@@ -46,13 +46,18 @@ def _postal(digit: np.ndarray) -> np.ndarray:
     return 255 - out
 
 
+def _written(digit: np.ndarray, page: np.ndarray, top: int, ink_level: float) -> np.ndarray:
+    """The digit written 60 px high on a float page, horizontally centred, from row `top`."""
+    ink = _height(_ink_box(digit), 60).astype(np.float32) / 255
+    x = (page.shape[1] - ink.shape[1]) // 2
+    area = page[top : top + ink.shape[0], x : x + ink.shape[1]]
+    area[:] = area * (1 - ink) + ink_level * ink
+    return page
+
+
 def _scanned(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
     def scan(digit: np.ndarray) -> np.ndarray:
-        ink = _height(_ink_box(digit), 60).astype(np.float32) / 255
-        page = np.full((110, 110), 200.0, np.float32)
-        y, x = (110 - ink.shape[0]) // 2, (110 - ink.shape[1]) // 2
-        area = page[y : y + ink.shape[0], x : x + ink.shape[1]]
-        area[:] = area * (1 - ink) + 40 * ink
+        page = _written(digit, np.full((110, 110), 200.0, np.float32), (110 - 60) // 2, 40)
         page += rng.normal(0, 8, page.shape)
         return np.clip(page, 0, 255).astype(np.uint8)
     return scan
@@ -61,14 +66,10 @@ def _scanned(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
 def _squared(level: int) -> Callable[[np.ndarray], np.ndarray]:
     """On squared exam paper: grid lines every 36 px (5 mm at 180 dpi) of this gray level."""
     def square(digit: np.ndarray) -> np.ndarray:
-        ink = _height(_ink_box(digit), 60).astype(np.float32) / 255
         page = np.full((100, 100), 250.0, np.float32)
         page[6::36, :] = level
         page[:, 10::36] = level
-        y, x = 20, (100 - ink.shape[1]) // 2
-        area = page[y : y + ink.shape[0], x : x + ink.shape[1]]
-        area[:] = area * (1 - ink) + 30 * ink
-        return page.astype(np.uint8)
+        return _written(digit, page, 20, 30).astype(np.uint8)
     return square
 
 
