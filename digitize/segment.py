@@ -102,7 +102,7 @@ def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None =
 
     In a field (`region`), writing near its centre counts more: a line of small printed text along a
     register cell's foot must not make the number written in the middle a scribble."""
-    upright = [b for b in blobs if b.w <= 2.5 * b.h]  # dashes and underlines say nothing
+    upright = [b for b in blobs if b.w <= 2.5 * b.h or _touching_run(b, blobs)]  # dashes and underlines say nothing
     blobs = upright or blobs
     if not blobs:
         return 0.0
@@ -115,6 +115,26 @@ def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None =
     order = np.argsort(heights)
     cumulative = np.cumsum(areas[order])
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+#: A wide blob is a run of touching digits, not a dash or an underline, when its pen crosses a
+#: column this many times on average (loops and bows; a line crosses once) ...
+RUN_CROSSINGS = 1.5
+
+
+def _touching_run(blob: Blob, blobs: list[Blob]) -> bool:
+    """... and it is taller than every upright blob beside it: cursive "200" written in one
+    stroke is then the writing, and the full stop after it only a mark."""
+    upright = [b.h for b in blobs if b.w <= 2.5 * b.h]
+    if blob.h <= max(upright, default=0):
+        return False
+    crossings = _crossings(blob.mask > 0)
+    return float(crossings[crossings > 0].mean()) >= RUN_CROSSINGS
+
+
+def _crossings(ink: np.ndarray) -> np.ndarray:
+    """How many separate runs of ink each column holds."""
+    return (np.diff(ink.astype(np.int8), axis=0) == 1).sum(axis=0) + ink[0]
 
 
 #: A marker '1' may be this much of the field's height: on a cheque the digits fill it.
@@ -207,7 +227,8 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     span = max(w, h) if h < w / 4 else h
     biggest = max(blobs, key=lambda b: b.area, default=None)
     tallest = max((b.h for b in blobs), default=0)
-    long_thin = [b for b in blobs if is_sliver(b, span, min(w, h))]
+    # A rule runs along the field: a level blob is measured against the field's width.
+    long_thin = [b for b in blobs if is_sliver(b, max(span, w) if b.w > b.h else span, min(w, h))]
     dashes = broken_rule(blobs, h)
     slivers = long_thin + dashes
     sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]
@@ -403,7 +424,7 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
         return hypotheses
     ink = blob.mask > 0
     profile = ink.sum(axis=0).astype(float)
-    runs = np.maximum(1, (np.diff(ink.astype(np.int8), axis=0) == 1).sum(axis=0) + ink[0])
+    runs = np.maximum(1, _crossings(ink))
     # Touching digits meet in one stroke; the middle of an '0' or '8' crosses two or more.
     cost = np.convolve(profile * runs, np.ones(3) / 3, mode="same")
     most = min(4, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))

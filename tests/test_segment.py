@@ -535,3 +535,13 @@ def test_a_bold_white_digit_clear_of_one_side_is_inverted():
 def test_a_blob_wider_than_tall_is_cut_unless_the_model_is_all_but_certain(whole_certainty, expected):
     # A fairly sure '8' is what a pair often looks like; the blob is 1.4 times wider than tall.
     assert read_touching_zeros(whole_certainty)[0] == [expected]
+
+
+def test_a_cheque_amount_written_in_one_stroke_is_read_though_only_its_full_stop_stands_apart():
+    def draw(image):
+        for x in range(40, 140, 30):  # "0000" in one stroke: the only upright blob is the full stop
+            cv2.ellipse(image, (x, 30), (17, 14), 0, 0, 360, 0, 2)
+        cv2.circle(image, (165, 42), 2, 0, -1)
+    numbers = cell_numbers(draw, (56, 190))
+    assert len(numbers) == 1
+    assert [(b.x // 10, b.w // 10) for b in numbers[0].blobs] == [(2, 12)]
