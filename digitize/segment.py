@@ -417,6 +417,25 @@ def cut(blob: Blob, columns: list[int]) -> list[Blob]:
     return pieces
 
 
+#: A hole in the ink at least this share of the blob's height across (squared: its area) is
+#: a digit's loop, the inside of an '0', '6', '8' or '9'; where two digits touch twice, the
+#: hole they close between them is smaller.
+LOOP_SIZE = 0.25
+
+
+def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
+    """Per column, whether it crosses the inside of a loop: a cut there halves a digit
+    (touching cursive zeros cut through a loop read as '2's and '7's)."""
+    paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    inside = np.zeros(ink.shape[1], bool)
+    for label in range(1, count):
+        x, _, w, _, area = stats[label]
+        if label != labels[0, 0] and area >= size * size:
+            inside[max(0, x) : x + w - 2] = True  # padded x - 1 is the hole's first column; its edges stay cuttable
+    return inside
+
+
 def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
     """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits."""
     hypotheses = [[blob]]
@@ -427,6 +446,7 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
     runs = np.maximum(1, _crossings(ink))
     # Touching digits meet in one stroke; the middle of an '0' or '8' crosses two or more.
     cost = np.convolve(profile * runs, np.ones(3) / 3, mode="same")
+    loops = _loop_columns(ink, LOOP_SIZE * blob.h)
     most = min(4, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))
     for parts in range(2, most + 1):
         window = 0.35 * blob.w / parts
@@ -437,14 +457,15 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
             if hi <= lo:
                 options = []
                 break
-            penalty = cost[lo:hi] + 0.25 * cost.max() * np.abs(np.arange(lo, hi) - centre) / window
+            penalty = (cost[lo:hi] + 0.25 * cost.max() * np.abs(np.arange(lo, hi) - centre) / window
+                       + 2 * cost.max() * loops[lo:hi])
             best = np.argsort(penalty)
             picks = [lo + int(best[0])]
             if parts == 2:  # offer the next-best, well-separated cuts too
                 picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * blob.w][:2]
             options = [o + [p] for o in options for p in picks]
         for columns in options:
-            if columns == sorted(set(columns)):
+            if columns == sorted(set(columns)) and not loops[columns].any():
                 pieces = cut(blob, columns)
                 # Touching digits are of a height: a flag, hook or tail cut off is not a digit.
                 if len(pieces) == parts and all(p.h >= 0.4 * blob.h and p.w >= 0.15 * blob.h for p in pieces):

@@ -545,3 +545,14 @@ def test_a_cheque_amount_written_in_one_stroke_is_read_though_only_its_full_stop
     numbers = cell_numbers(draw, (56, 190))
     assert len(numbers) == 1
     assert [(b.x // 10, b.w // 10) for b in numbers[0].blobs] == [(2, 12)]
+
+
+def test_touching_zeros_are_cut_between_their_loops_never_through_one():
+    mask = np.zeros((34, 110), np.uint8)
+    for cx, rx in ((14, 11), (50, 24), (91, 15)):  # "000" in one stroke: narrow, wide, middling
+        cv2.ellipse(mask, (cx, 17), (rx, 13), 0, 0, 360, 255, 3)
+    assert cv2.connectedComponents(mask)[0] == 2
+    hypotheses = split_hypotheses(Blob(0, 0, 110, 34, mask), 34.0)[1:]
+    starts = [[p.x for p in pieces] for pieces in hypotheses]
+    assert not any(30 <= x <= 70 for xs in starts for x in xs)  # the wide zero stays whole
+    assert any(len(xs) == 3 and abs(xs[1] - 27) <= 3 and abs(xs[2] - 74) <= 3 for xs in starts)
