@@ -3,7 +3,8 @@
 Connected components are filtered (specks, dots, commas, dashes), broken strokes are joined,
 and components are grouped into numbers: one per field, or by line and gap on free-form
 pages. A component too wide to be one digit gets split hypotheses (2-4 pieces cut at the
-thinnest ink columns); the classifier later keeps the hypothesis it is most sure of.
+thinnest ink columns, never through a loop, upright and along the writing's slant); the
+classifier later keeps the hypothesis it is most sure of.
 """
 from __future__ import annotations
 
@@ -402,19 +403,52 @@ def split_by_gaps(line: list[Blob], max_gap: float) -> list[list[Blob]]:
     return numbers
 
 
-def cut(blob: Blob, columns: list[int]) -> list[Blob]:
-    """Cut a blob at the given columns; each piece is trimmed to its own ink."""
+def cut(blob: Blob, columns: list[int], shifts: np.ndarray | None = None) -> list[Blob]:
+    """Cut a blob at the given columns; each piece is trimmed to its own ink. With `shifts`
+    (see `_row_shifts`) the columns are those of the sheared blob: the cuts slant with the writing."""
     pieces = []
-    edges = [0, *columns, blob.w]
+    h, w = blob.mask.shape
+    shifts = np.zeros(h, int) if shifts is None else shifts
+    along = np.arange(w)[None, :] + shifts[:, None]  # each pixel's column once sheared
+    edges = [0, *columns, w + int(shifts.max())]
     for left, right in zip(edges, edges[1:]):
-        part = blob.mask[:, left:right]
+        part = np.where((along >= left) & (along < right), blob.mask, 0).astype(blob.mask.dtype)
         ys, xs = np.nonzero(part)
         if ys.size == 0:
             return []
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        pieces.append(Blob(blob.x + left + int(x0), blob.y + int(y0), int(x1 - x0), int(y1 - y0),
+        pieces.append(Blob(blob.x + int(x0), blob.y + int(y0), int(x1 - x0), int(y1 - y0),
                            part[y0:y1, x0:x1].copy()))
     return pieces
+
+
+#: Slants tried for writing that leans (x shift per row, either way) ...
+SLANTS = np.arange(-0.6, 0.61, 0.1)
+#: ... and how much sharper than upright the columns of a slanted view must be to count.
+SLANT_GAIN = 1.1
+
+
+def _row_shifts(height: int, slant: float) -> np.ndarray:
+    """Whole-pixel shift of each row that stands writing of this slant upright (none negative)."""
+    shifts = np.round(slant * (np.arange(height) - (height - 1) / 2)).astype(int)
+    return shifts - shifts.min()
+
+
+def _sheared(ink: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    h, w = ink.shape
+    out = np.zeros((h, w + int(shifts.max())), bool)
+    out[np.repeat(np.arange(h), w), (shifts[:, None] + np.arange(w)).ravel()] = ink.ravel()
+    return out
+
+
+def _slant(ink: np.ndarray) -> float:
+    """The slant that makes the strokes most upright: the sharpest column profile wins."""
+    def sharpness(slant: float) -> float:
+        columns = _sheared(ink, _row_shifts(ink.shape[0], slant)).sum(axis=0, dtype=np.float64)
+        return float(np.square(np.diff(columns)).sum())
+
+    best = max(SLANTS, key=sharpness)
+    return float(best) if sharpness(best) > SLANT_GAIN * sharpness(0.0) else 0.0
 
 
 #: A hole in the ink at least this share of the blob's height across (squared: its area) is
@@ -437,11 +471,27 @@ def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
 
 
 def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
-    """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits."""
+    """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits, with
+    upright cuts and, for writing that leans, with cuts along its slant too: upright cuts
+    through a leaning pair take a piece of one digit with the other (the classifier picks)."""
     hypotheses = [[blob]]
     if blob.w < 0.95 * max(blob.h, 0.6 * height):
         return hypotheses
     ink = blob.mask > 0
+    upright = np.zeros(blob.h, int)
+    hypotheses += _cuts(blob, ink, upright, height)
+    slant = _slant(ink)
+    if slant:
+        shifts = _row_shifts(blob.h, slant)
+        hypotheses += _cuts(blob, _sheared(ink, shifts), shifts, height)
+    return hypotheses
+
+
+def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> list[list[Blob]]:
+    """Cuts into 2..4 pieces at the cheapest columns of `ink` (the blob, sheared by `shifts`)
+    near equal spacing."""
+    hypotheses = []
+    width = ink.shape[1]
     profile = ink.sum(axis=0).astype(float)
     runs = np.maximum(1, _crossings(ink))
     # Touching digits meet in one stroke; the middle of an '0' or '8' crosses two or more.
@@ -449,11 +499,11 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
     loops = _loop_columns(ink, LOOP_SIZE * blob.h)
     most = min(4, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))
     for parts in range(2, most + 1):
-        window = 0.35 * blob.w / parts
+        window = 0.35 * width / parts
         options: list[list[int]] = [[]]
         for k in range(1, parts):
-            centre = blob.w * k / parts
-            lo, hi = int(max(1, centre - window)), int(min(blob.w - 1, centre + window))
+            centre = width * k / parts
+            lo, hi = int(max(1, centre - window)), int(min(width - 1, centre + window))
             if hi <= lo:
                 options = []
                 break
@@ -462,11 +512,11 @@ def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
             best = np.argsort(penalty)
             picks = [lo + int(best[0])]
             if parts == 2:  # offer the next-best, well-separated cuts too
-                picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * blob.w][:2]
+                picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * width][:2]
             options = [o + [p] for o in options for p in picks]
         for columns in options:
             if columns == sorted(set(columns)) and not loops[columns].any():
-                pieces = cut(blob, columns)
+                pieces = cut(blob, columns, shifts)
                 # Touching digits are of a height: a flag, hook or tail cut off is not a digit.
                 if len(pieces) == parts and all(p.h >= 0.4 * blob.h and p.w >= 0.15 * blob.h for p in pieces):
                     hypotheses.append(pieces)

@@ -556,3 +556,25 @@ def test_touching_zeros_are_cut_between_their_loops_never_through_one():
     starts = [[p.x for p in pieces] for pieces in hypotheses]
     assert not any(30 <= x <= 70 for xs in starts for x in xs)  # the wide zero stays whole
     assert any(len(xs) == 3 and abs(xs[1] - 27) <= 3 and abs(xs[2] - 74) <= 3 for xs in starts)
+
+
+def test_a_leaning_touching_pair_is_also_cut_along_its_slant():
+    digits = [np.zeros((40, 90), np.uint8) for _ in range(2)]
+    cv2.ellipse(digits[0], (30, 20), (9, 16), 0, 0, 360, 255, 3)
+    cv2.ellipse(digits[1], (48, 20), (9, 16), 0, 0, 360, 255, 3)  # touching the first at its side
+    lean = np.float32([[1, -0.5, 20], [0, 1, 0]])  # tops to the right, as handwriting leans
+    first, second = (cv2.warpAffine(d, lean, (90, 40), flags=cv2.INTER_NEAREST) > 0 for d in digits)
+    x, y, w, h = cv2.boundingRect((first | second).astype(np.uint8))  # a blob is cut to its ink
+    first, second = first[y : y + h, x : x + w], second[y : y + h, x : x + w]
+    mask = ((first | second) * 255).astype(np.uint8)
+    assert cv2.connectedComponents(mask)[0] == 2
+    own = [first & ~second, second & ~first]
+
+    def purity(piece):  # of the piece's ink that is one digit's alone, the larger digit's share
+        ink = np.zeros(mask.shape, bool)
+        ink[piece.y : piece.y + piece.h, piece.x : piece.x + piece.w] = piece.mask > 0
+        counts = [(ink & digit).sum() for digit in own]
+        return max(counts) / sum(counts)
+
+    pairs = [pieces for pieces in split_hypotheses(Blob(0, 0, w, h, mask), h) if len(pieces) == 2]
+    assert any(min(purity(p) for p in pieces) > 0.9 for pieces in pairs)
