@@ -39,9 +39,15 @@ END_MARK_SURE = 0.99
 #: Each extra cut in a blob multiplies its score by this: a split must be clearly better.
 SPLIT_PENALTY = 0.85
 #: A blob is only cut when the model's belief that it is one digit is below this
-#: (or its belief that the blob is no digit at all is above DOUBT_REJECT).
+#: (or its belief that the blob is no digit at all is above DOUBT_REJECT: two digits touching
+#: keep some of that belief even when read as a fairly sure '4'; in the register cells 75% of
+#: touching pairs are above 0.01 and 2% of lone digits).
 SPLIT_BELOW = 0.75
-DOUBT_REJECT = 0.4
+DOUBT_REJECT = 0.02
+#: The whole blob's score loses this many times its "not a digit" probability, so a doubted
+#: pair read as one digit does not outscore its cut into two. Higher weights gain a few more
+#: pairs but start cutting lone digits cut out tightly (bench/digits.py) in two.
+WHOLE_REJECT_WEIGHT = 3
 #: A blob this many times wider than tall is cut unless the model is at least WIDE_SURE sure.
 WIDE = 1.2
 WIDE_SURE = 0.995
@@ -253,6 +259,7 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
                 # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
                 scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean()))
                           * SPLIT_PENALTY ** (len(ids) - 1) for ids in hypotheses]
+                scores[0] *= max(0.0, 1.0 - WHOLE_REJECT_WEIGHT * float(reject[hypotheses[0][0]]))
                 choice = int(np.argmax(scores))
             for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):
                 # A mark, not a digit; a digit-sized piece needs the model to be very sure.

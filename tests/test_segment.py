@@ -226,9 +226,10 @@ def test_touching_digits_get_a_two_piece_hypothesis():
     assert left.x + left.w <= right.x + 2 and abs(left.w - right.w) < 0.35 * blob.w
 
 
-def read_touching_zeros(eight_certainty: float) -> tuple[list[str], int]:
+def read_touching_zeros(eight_certainty: float, reject: float = 0.0, zero_certainty: float = 1.0) -> tuple[list[str], int]:
     """Two zeros written touching, read with a model that calls the whole blob an '8' this
-    sure (the rest '0') and every cut piece a sure '0': the numbers and the model calls."""
+    sure, "not a digit" with `reject` (the rest '0'), and every cut piece a '0' this sure (the
+    rest '6'): the numbers and the model calls."""
     from digitize.reader import classify, decide, segment_page
 
     def draw(image):
@@ -241,9 +242,9 @@ def read_touching_zeros(eight_certainty: float) -> tuple[list[str], int]:
         calls.append(len(crops))
         rows = np.zeros((len(crops), 11), np.float32)
         if len(calls) == 1:  # the whole blob
-            rows[:, 8], rows[:, 0] = eight_certainty, 1.0 - eight_certainty
+            rows[:, 8], rows[:, 10], rows[:, 0] = eight_certainty, reject, 1.0 - eight_certainty - reject
         else:  # the pieces
-            rows[:, 0] = 1.0
+            rows[:, 0], rows[:, 6] = zero_certainty, 1.0 - zero_certainty
         return rows
     reads = decide(segments, classify([segments], predict)[0])
     return [read.number for read in reads], len(calls)
@@ -254,6 +255,12 @@ def test_only_blobs_the_model_doubts_are_cut(whole_is_doubted):
     numbers, calls = read_touching_zeros(0.5 if whole_is_doubted else 1.0)  # an unsure '8', or a sure one
     assert numbers == (["00"] if whole_is_doubted else ["8"])
     assert calls == (2 if whole_is_doubted else 1)  # a sure blob is never cut
+
+
+@pytest.mark.parametrize("reject, expected", [(0.0, "8"), (0.1, "00")])
+def test_a_pair_read_as_a_fairly_sure_digit_is_cut_when_the_model_also_says_not_a_digit(reject, expected):
+    # The whole: an '8' at 0.85; its cut: two '0's at 0.9, which scores 0.9 * 0.85 for the cut.
+    assert read_touching_zeros(0.85, reject=reject, zero_certainty=0.9)[0] == [expected]
 
 
 def test_digit_crossing_a_box_line_survives_rule_removal():
