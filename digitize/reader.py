@@ -124,7 +124,8 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
             counters[fld.kind] += 1
             inset = max(2, min(fld.w, fld.h) // 20)
             region = (fld.x + inset, fld.y + inset, max(1, fld.w - 2 * inset), max(1, fld.h - 2 * inset))
-            numbers += numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}")
+            cell_width = fld.w / fld.cells if fld.kind == "comb" else 0.0
+            numbers += numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}", cell_width=cell_width)
             free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
         heights = [b.h for n in numbers for b in n.blobs]
         numbers += numbers_in_free_text(free, 0.5 * float(np.median(heights)) if heights else 0.0)
@@ -229,8 +230,8 @@ def _add_cuts(segments: Segments, places: list[tuple[int, int]]) -> list[int]:
     start = len(segments.crops)
     for n, b in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
-        if len(hypotheses) > 1:
-            continue  # already cut
+        if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width:
+            continue  # already cut, or alone in a comb's cell
         for pieces in split_hypotheses(number.blobs[b], number.height)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)

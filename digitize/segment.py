@@ -57,6 +57,8 @@ class NumberCandidate:
     field: str
     blobs: list[Blob]
     height: float  # the digit height here: how wide a blob must be to be cut
+    #: In a comb, the width of a cell: a blob no wider is one digit and is never cut.
+    cell_width: float = 0.0
     #: Per blob, the readings considered so far: the whole blob, then any ways to cut it.
     splits: list[list[list[Blob]]] = field(default_factory=list)
 
@@ -540,8 +542,9 @@ def _at_side(group: list[Blob], region: tuple[int, int, int, int]) -> bool:
 
 
 def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str,
-                     cut_out: bool = False) -> list[NumberCandidate]:
-    """All ink of a field is one number; `cut_out` when the image is a field cut from a page."""
+                     cut_out: bool = False, cell_width: float = 0.0) -> list[NumberCandidate]:
+    """All ink of a field is one number; `cut_out` when the image is a field cut from a page,
+    `cell_width` when the field is a comb of one-digit cells that wide."""
     blobs = drop_rule_slivers(blobs_in(ink, region), region)
     height = typical_height(blobs, region)
     blobs = join_broken(drop_marks(blobs, height), height)
@@ -559,7 +562,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         blobs = [b for group in groups if group is main or (not _at_side(group, region)
                  and max(b.h for b in group) >= STRAY_HEIGHT * height) for b in group]
     ordered = reading_order(blobs)
-    return [NumberCandidate(field_id, ordered, height)]
+    return [NumberCandidate(field_id, ordered, height, cell_width)]
 
 
 def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str = "line") -> list[NumberCandidate]:

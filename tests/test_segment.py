@@ -295,6 +295,30 @@ def test_comb_cells_become_one_field():
     assert [(f.kind, f.cells) for f in layout.fields] == [("comb", 6)]
 
 
+def test_a_digit_alone_in_a_comb_cell_is_never_cut():
+    from digitize.reader import classify, decide, segment_page
+
+    def draw(image):
+        for i in range(5):
+            cv2.line(image, (50 + 70 * i, 100), (50 + 70 * i, 170), 0, 3)
+        cv2.line(image, (50, 100), (330, 100), 0, 3)
+        cv2.line(image, (50, 170), (330, 170), 0, 3)
+        for i in range(4):  # a 'Z'-shaped '2' per cell, wider than tall: enough to be offered cuts
+            x = 62 + 70 * i
+            cv2.polylines(image, [np.array([[x, 114], [x + 46, 114], [x, 154], [x + 46, 154]], np.int32)], False, 0, 4)
+    segments = segment_page("f", 1, page_with(draw, (300, 600)), mode="page")
+    assert [n.field for n in segments.numbers] == ["comb1"] and len(segments.numbers[0].blobs) == 4
+    calls = []
+
+    def predict(crops):  # unsure of every crop: a free-standing blob this wide would be cut
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        rows[:, 2], rows[:, 7] = 0.6, 0.4
+        return rows
+    reads = decide(segments, classify([segments], predict)[0])
+    assert calls == [4] and [r.number for r in reads] == ["2222"]
+
+
 @pytest.mark.parametrize("angle", [-8.0, 6.0])
 def test_skew_is_measured(angle):
     def draw(image):
