@@ -300,7 +300,9 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
 
     A mark sitting in the lower half of the line and shorter than a digit is a comma or full
     stop; a flat mark no taller than half a digit is a dash (cheque amounts end with one); a
-    wide one starting below the line's middle underlines the number, however it swoops.
+    wide one starting below the line's middle underlines the number, however it swoops; a
+    straight stroke at either end reaching far below the digits' feet is what is left of the
+    column rule beside a register cell (a '1' stands on the line; a tall one rises above it).
     """
     tall = [b for b in blobs if b.h >= 0.7 * height]
     if not tall:
@@ -315,7 +317,22 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
         under = blob.y > middle and blob.w >= 1.5 * blob.h  # an underline's swoosh
         if not (low or dash or under):
             kept.append(blob)
-    return kept
+    return [b for b in kept if not _rule_below_line(b, kept, height)]
+
+
+#: A stroke ending a number whose foot is this many digit heights below the other digits'
+#: feet is a rule's remnant ...
+RULE_DESCENT = 0.5
+#: ... when it is no wider than this share of its height.
+STROKE_WIDTH = 0.4
+
+
+def _rule_below_line(blob: Blob, blobs: list[Blob], height: float) -> bool:
+    ends = (min(blobs, key=lambda b: b.x), max(blobs, key=lambda b: b.x + b.w))
+    others = [b.y + b.h for b in blobs if b is not blob]
+    if len(blobs) < 2 or not any(blob is end for end in ends) or blob.w > STROKE_WIDTH * blob.h:
+        return False
+    return blob.y + blob.h > float(np.median(others)) + RULE_DESCENT * height
 
 
 def join(a: Blob, b: Blob) -> Blob:

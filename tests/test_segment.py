@@ -609,3 +609,13 @@ def test_a_leaning_touching_pair_is_also_cut_along_its_slant():
 
     pairs = [pieces for pieces in split_hypotheses(Blob(0, 0, w, h, mask), h) if len(pieces) == 2]
     assert any(min(purity(p) for p in pieces) > 0.9 for pieces in pairs)
+
+
+@pytest.mark.parametrize("top, foot, kept", [(81, 113, False), (76, 95, True)])
+def test_a_stroke_reaching_far_below_a_number_is_a_rule_remnant_but_a_one_on_the_line_is_kept(top, foot, kept):
+    def draw(image):
+        write(image, "29", 62, 95, scale=0.9, thickness=2)  # the digits' feet are at row 95
+        cv2.line(image, (112, top), (112, foot), 0, 3)
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1
+    assert [b.x // 10 for b in numbers[0].blobs] == ([6, 7, 11] if kept else [6, 7])
