@@ -547,15 +547,19 @@ FIELD_GAP = 0.9
 
 
 #: Writing set apart by such a gap is a neighbour's only if it is cut by the image's side
-#: (within this many pixels) or smaller than this share of a digit: a cheque's thousands
-#: group after a dot is a whole, full-size number part.
-STRAY_MARGIN = 5
+#: or smaller than this share of a digit: a cheque's thousands group after a dot is a whole,
+#: full-size number part, even when the amount is cropped close to it.
 STRAY_HEIGHT = 0.75
+#: Straight strokes alone within this many pixels of the side are the cell's rule (a cut-out
+#: register cell keeps a sliver of it), not a '1'.
+STRAY_MARGIN = 5
 
 
 def _at_side(group: list[Blob], region: tuple[int, int, int, int]) -> bool:
     x0, _, w, _ = region
-    return any(b.x <= x0 + STRAY_MARGIN or b.x + b.w >= x0 + w - STRAY_MARGIN for b in group)
+    strokes = all(b.w <= STROKE_WIDTH * b.h for b in group)
+    margin = STRAY_MARGIN if strokes else 1
+    return any(b.x <= x0 + margin or b.x + b.w >= x0 + w - margin for b in group)
 
 
 def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str,

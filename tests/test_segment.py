@@ -111,6 +111,25 @@ def test_a_cheque_amount_keeps_the_digits_after_a_thousands_gap():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
 
 
+@pytest.mark.parametrize("width", [181, 195])
+def test_a_cheque_amount_cropped_close_after_its_thousands_gap_keeps_that_group(width):
+    """"234 . 5" with the image's side 3 px (or 17 px) after the '5': that group is whole."""
+    def draw(image):
+        write(image, "234", 20, 70, scale=1.6, thickness=3)
+        cv2.circle(image, (126, 66), 3, 0, -1)
+        write(image, "5", 150, 70, scale=1.6, thickness=3)
+    numbers = cell_numbers(draw, (100, width))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 4
+
+
+def test_a_straight_stroke_a_few_pixels_from_a_cell_s_side_is_still_its_rule():
+    def draw(image):
+        write(image, "57", 60, 110, scale=1.2, thickness=2)
+        cv2.line(image, (136, 84), (136, 112), 0, 3)  # a sliver of the cell's rule, 3 px from the side
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 2
+
+
 @pytest.mark.parametrize("stray", ["at the side", "small"])
 def test_writing_straying_into_a_cell_is_still_dropped(stray):
     def draw(image):
