@@ -38,10 +38,13 @@ def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple
 
 
 def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
-    """Vertical runs that are rules: very long, or meeting a horizontal rule (a box side).
+    """Vertical runs that are rules: very long, or meeting a horizontal rule at an end (a box
+    side, at a corner or a tee).
 
-    A handwritten '1' or '4' can be as straight as a short rule, but it does not touch one.
-    Each run is judged in its own box (runs are few, the page is large).
+    A handwritten '1' or '4' can be as straight as a short rule, but it does not touch one; and
+    where a bold digit's stroke passes for a short horizontal rule, the strokes that cross it
+    or meet it short of their ends (a '4's stem through its bar, a bold '0's side) are no box's
+    sides. Each run is judged in its own box (runs are few, the page is large).
     """
     sides = np.zeros_like(vertical)
     if not vertical.any():
@@ -58,7 +61,8 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
             if not near.any():
                 continue
             near = cv2.dilate(near, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
-            if not near[y - y0 : y - y0 + h, x - x0 : x - x0 + w][own].any():
+            meets = (near[y - y0 : y - y0 + h, x - x0 : x - x0 + w] > 0) & own
+            if not (meets[: reach + 1].any() or meets[-reach - 1 :].any()):
                 continue
         sides[y : y + h, x : x + w][own] = 255
     return sides

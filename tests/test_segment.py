@@ -638,3 +638,15 @@ def test_a_stroke_reaching_far_below_a_number_is_a_rule_remnant_but_a_one_on_the
     numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1
     assert [b.x // 10 for b in numbers[0].blobs] == ([6, 7, 11] if kept else [6, 7])
+
+
+@pytest.mark.parametrize("meeting_row, side", [(20, True), (60, True), (45, False)])
+def test_a_short_vertical_run_is_a_box_side_only_where_it_meets_a_rule_at_an_end(meeting_row, side):
+    # A run 40 rows long (20..59) and a short horizontal run at a corner, at its foot, or across
+    # its middle: the last is a bold digit's stroke crossing a '4's stem, not a box.
+    from digitize.layout import box_sides
+    vertical = np.zeros((100, 100), np.uint8)
+    horizontal = np.zeros_like(vertical)
+    vertical[20:60, 50] = 255
+    horizontal[meeting_row, 30:75] = 255
+    assert box_sides(vertical, horizontal, long_enough=80).any() == side
