@@ -37,6 +37,47 @@ def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple
     return runs((min_horizontal, 1), ink.shape[1]), runs((1, min_vertical), ink.shape[0])
 
 
+def box_tops(horizontal: np.ndarray, vertical: np.ndarray, ink: np.ndarray, long_enough: int) -> np.ndarray:
+    """Horizontal runs that are rules: very long, meeting vertical runs at both ends (the top or
+    foot of a box, a cell's edge between two column rules), or much longer than the writing
+    they touch is tall (a short underline with a number on it).
+
+    A '5' or '7' written large, or a bold '0', has a straight stroke as long as a short rule,
+    part of a glyph about as tall as it is wide.
+    """
+    count, labels, stats = components(horizontal)
+    tops = horizontal.copy()
+    height, width = horizontal.shape
+    reach = 3
+    ink_components = None
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        if w >= long_enough:
+            continue
+        rows = slice(max(0, y - reach), min(height, y + h + reach))
+        ends = (slice(max(0, x - reach), x + reach + 1), slice(max(0, x + w - 1 - reach), min(width, x + w + reach)))
+        if all(vertical[rows, end].any() for end in ends):
+            continue
+        own = labels[y : y + h, x : x + w] == label
+        if ink_components is None:  # labelled once, only if some run needs it
+            ink_components = components(ink)
+        top, bottom = _ink_extent(ink_components, own, x, y)
+        if w < RULE_OVER_WRITING * (bottom - top):
+            tops[y : y + h, x : x + w][own] = 0
+    return tops
+
+
+def _ink_extent(ink_components: tuple[int, np.ndarray, np.ndarray], own: np.ndarray, x: int, y: int) -> tuple[int, int]:
+    """Top and bottom row of the ink components under a run (`own`, its mask at x, y)."""
+    _, ink_labels, ink_stats = ink_components
+    h, w = own.shape
+    under = np.unique(ink_labels[y : y + h, x : x + w][own])
+    under = under[under > 0]
+    if not under.size:
+        return y, y + h
+    return int(ink_stats[under, 1].min()), int((ink_stats[under, 1] + ink_stats[under, 3]).max())
+
+
 def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
     """Vertical runs that are rules: very long, or meeting a horizontal rule at an end (a box
     side, at a corner or a tee).
@@ -176,7 +217,9 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:
         horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
-        vertical = box_sides(vertical, horizontal, long_enough=max(60, min(h, w) // 8))
+        long_enough = max(60, min(h, w) // 8)
+        horizontal = box_tops(horizontal, vertical, ink, long_enough)
+        vertical = box_sides(vertical, horizontal, long_enough)
     rules = cv2.bitwise_or(horizontal, vertical)
     if whole_image_field and rule_ink is not ink:  # a cell is small; on a page it costs 15%
         rules = cv2.bitwise_or(rules, _faint_rules(ink, rule_ink, *lengths))
@@ -229,17 +272,12 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
     count, labels, stats = components(horizontal)
     if count <= 1:
         return horizontal
-    _, ink_labels, ink_stats = components(ink)
+    ink_components = components(ink)
     kept = horizontal.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         own = labels[y : y + h, x : x + w] == label
-        under = np.unique(ink_labels[y : y + h, x : x + w][own])
-        under = under[under > 0]
-        if not under.size:
-            continue
-        top = ink_stats[under, 1].min()
-        bottom = (ink_stats[under, 1] + ink_stats[under, 3]).max()
+        top, bottom = _ink_extent(ink_components, own, x, y)
         thick = _stroke_thickness(ink, x, y + h // 2, w) >= BAR_THICKNESS * ink.shape[0]
         if thick and w < RULE_OVER_WRITING * (bottom - top) and bottom - top >= GLYPH_HEIGHT * ink.shape[0]:
             kept[y : y + h, x : x + w][own] = 0

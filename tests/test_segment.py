@@ -650,3 +650,14 @@ def test_a_short_vertical_run_is_a_box_side_only_where_it_meets_a_rule_at_an_end
     vertical[20:60, 50] = 255
     horizontal[meeting_row, 30:75] = 255
     assert box_sides(vertical, horizontal, long_enough=80).any() == side
+
+
+def test_the_long_straight_bar_of_a_large_seven_on_a_page_is_no_rule_but_a_short_underline_is():
+    def draw(image):
+        cv2.polylines(image, [np.array([[100, 100], [152, 100], [118, 175]], np.int32)], False, 0, 5)  # a '7', bar 52 px
+        write(image, "35", 300, 150, scale=0.7, thickness=2)
+        cv2.line(image, (296, 151), (348, 151), 0, 2)  # as short, under the '35' it touches
+    ink = clean_page(page_with(draw, (400, 1200)), deskew=False).ink
+    layout = analyze(ink, whole_image_field=False)
+    assert layout.ink[98:103, 105:150].any()  # the bar stays
+    assert not layout.ink[150:153, 296:348].any()  # the underline goes
