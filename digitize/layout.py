@@ -37,6 +37,10 @@ def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple
     return runs((min_horizontal, 1), ink.shape[1]), runs((1, min_vertical), ink.shape[0])
 
 
+#: A run "meets" a rule within this many pixels of it.
+MEETING_REACH = 3
+
+
 def box_tops(horizontal: np.ndarray, vertical: np.ndarray, ink: np.ndarray, long_enough: int) -> np.ndarray:
     """Horizontal runs that are rules: very long, meeting vertical runs at both ends (the top or
     foot of a box, a cell's edge between two column rules), or much longer than the writing
@@ -48,7 +52,7 @@ def box_tops(horizontal: np.ndarray, vertical: np.ndarray, ink: np.ndarray, long
     count, labels, stats = components(horizontal)
     tops = horizontal.copy()
     height, width = horizontal.shape
-    reach = 3
+    reach = MEETING_REACH
     ink_components = None
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
@@ -92,7 +96,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
         return sides
     count, labels, stats = components(vertical)
     height, width = vertical.shape
-    reach = 3  # "meeting": within a 7x7 neighbourhood of a horizontal rule
+    reach = MEETING_REACH
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         own = labels[y : y + h, x : x + w] == label

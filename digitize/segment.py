@@ -105,7 +105,9 @@ def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None =
 
     In a field (`region`), writing near its centre counts more: a line of small printed text along a
     register cell's foot must not make the number written in the middle a scribble."""
-    upright = [b for b in blobs if b.w <= 2.5 * b.h or _touching_run(b, blobs)]  # dashes and underlines say nothing
+    tallest_upright = max((b.h for b in blobs if _upright(b)), default=0)
+    # Dashes and underlines say nothing.
+    upright = [b for b in blobs if _upright(b) or _touching_run(b, tallest_upright)]
     blobs = upright or blobs
     if not blobs:
         return 0.0
@@ -125,14 +127,18 @@ def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None =
 RUN_CROSSINGS = 1.5
 
 
-def _touching_run(blob: Blob, blobs: list[Blob]) -> bool:
+def _touching_run(blob: Blob, tallest_upright: int) -> bool:
     """... and it is taller than every upright blob beside it: cursive "200" written in one
     stroke is then the writing, and the full stop after it only a mark."""
-    upright = [b.h for b in blobs if b.w <= 2.5 * b.h]
-    if blob.h <= max(upright, default=0):
+    if blob.h <= tallest_upright:
         return False
     crossings = _crossings(blob.mask > 0)
     return float(crossings[crossings > 0].mean()) >= RUN_CROSSINGS
+
+
+def _upright(blob: Blob) -> bool:
+    """Shaped like a digit or a few, not like a dash or an underline."""
+    return blob.w <= 2.5 * blob.h
 
 
 def _crossings(ink: np.ndarray) -> np.ndarray:
@@ -266,7 +272,7 @@ def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int
     """
     if len(blobs) < 2:
         return blobs
-    areas = np.array([b.area if b.w <= 2.5 * b.h else 0 for b in blobs], float)
+    areas = np.array([b.area if _upright(b) else 0 for b in blobs], float)
     centres = np.array([[b.cx, b.cy] for b in blobs])
     big = areas >= 0.4 * areas.max()
     direction = np.array([1.0, 0.0])
@@ -317,7 +323,8 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
         under = blob.y > middle and blob.w >= 1.5 * blob.h  # an underline's swoosh
         if not (low or dash or under):
             kept.append(blob)
-    return [b for b in kept if not _rule_below_line(b, kept, height)]
+    remnants = _rule_remnants(kept, height)
+    return [b for b in kept if not any(b is r for r in remnants)]
 
 
 #: A stroke ending a number whose foot is this many digit heights below the other digits'
@@ -327,12 +334,16 @@ RULE_DESCENT = 0.5
 STROKE_WIDTH = 0.4
 
 
-def _rule_below_line(blob: Blob, blobs: list[Blob], height: float) -> bool:
-    ends = (min(blobs, key=lambda b: b.x), max(blobs, key=lambda b: b.x + b.w))
-    others = [b.y + b.h for b in blobs if b is not blob]
-    if len(blobs) < 2 or not any(blob is end for end in ends) or blob.w > STROKE_WIDTH * blob.h:
-        return False
-    return blob.y + blob.h > float(np.median(others)) + RULE_DESCENT * height
+def _rule_remnants(blobs: list[Blob], height: float) -> list[Blob]:
+    """The strokes at either end of the number that reach that far below the others' feet."""
+    if len(blobs) < 2:
+        return []
+    remnants = []
+    for end in (min(blobs, key=lambda b: b.x), max(blobs, key=lambda b: b.x + b.w)):
+        feet = float(np.median([b.y + b.h for b in blobs if b is not end]))
+        if end.w <= STROKE_WIDTH * end.h and end.y + end.h > feet + RULE_DESCENT * height:
+            remnants.append(end)
+    return remnants
 
 
 def join(a: Blob, b: Blob) -> Blob:
