@@ -304,13 +304,17 @@ def test_empty_box_gives_no_number():
     assert numbers_in_field(layout.ink, (box.x + 5, box.y + 5, box.w - 10, box.h - 10), "box1") == []
 
 
+def draw_comb(image, cells, cell):
+    """A comb of `cells` cells `cell` pixels wide, from (50, 100) to the foot at row 170."""
+    for i in range(cells + 1):
+        cv2.line(image, (50 + cell * i, 100), (50 + cell * i, 170), 0, 3)
+    cv2.line(image, (50, 100), (50 + cell * cells, 100), 0, 3)
+    cv2.line(image, (50, 170), (50 + cell * cells, 170), 0, 3)
+
+
 def test_comb_cells_become_one_field():
-    def draw(image):
-        for i in range(7):
-            cv2.line(image, (50 + 60 * i, 100), (50 + 60 * i, 170), 0, 3)
-        cv2.line(image, (50, 100), (410, 100), 0, 3)
-        cv2.line(image, (50, 170), (410, 170), 0, 3)
-    layout = analyze(clean_page(page_with(draw), deskew=False).ink, whole_image_field=False)
+    layout = analyze(clean_page(page_with(lambda image: draw_comb(image, 6, 60)), deskew=False).ink,
+                     whole_image_field=False)
     assert [(f.kind, f.cells) for f in layout.fields] == [("comb", 6)]
 
 
@@ -318,10 +322,7 @@ def test_a_digit_alone_in_a_comb_cell_is_never_cut():
     from digitize.reader import classify, decide, segment_page
 
     def draw(image):
-        for i in range(5):
-            cv2.line(image, (50 + 70 * i, 100), (50 + 70 * i, 170), 0, 3)
-        cv2.line(image, (50, 100), (330, 100), 0, 3)
-        cv2.line(image, (50, 170), (330, 170), 0, 3)
+        draw_comb(image, 4, 70)
         for i in range(4):  # a 'Z'-shaped '2' per cell, wider than tall: enough to be offered cuts
             x = 62 + 70 * i
             cv2.polylines(image, [np.array([[x, 114], [x + 46, 114], [x, 154], [x + 46, 154]], np.int32)], False, 0, 4)
