@@ -287,6 +287,46 @@ def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int
     return [b for b, d in zip(blobs, distance) if d < 0.8 * max(height, 1.0)]
 
 
+#: A flag is lower than this share of a digit ...
+FLAG_HEIGHT = 0.4
+#: ... sits with its middle in this top share of the digit it belongs to ...
+FLAG_TOP = 0.2
+#: ... and starts at most this many digit heights right of that digit's body.
+FLAG_REACH = 0.2
+
+
+def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
+    """Join a '5' and the flag it was written with as a second stroke, before the flag is taken
+    for a dash: a short single stroke at the top of a digit, starting over its right half and
+    reaching out past it. In the register cells a third of the 5s are written so."""
+    bodies = [b for b in blobs if b.h >= 0.6 * height]
+    owner: dict[int, Blob] = {}
+    for mark in filter(lambda m: _flag_shaped(m, height), blobs):
+        owners = [b for b in bodies if b.x + 0.3 * b.w <= mark.x <= b.x + b.w + FLAG_REACH * height
+                  and mark.x + mark.w >= b.x + b.w + 0.1 * height
+                  and b.y - 0.3 * height <= mark.y and mark.cy <= b.y + FLAG_TOP * b.h]
+        if owners:
+            owner[id(mark)] = min(owners, key=lambda b: mark.x - (b.x + b.w))
+    flags_of: dict[int, list[Blob]] = {}
+    for mark in blobs:
+        if id(mark) in owner:
+            flags_of.setdefault(id(owner[id(mark)]), []).append(mark)
+    joined = []
+    for blob in blobs:
+        if id(blob) not in owner:
+            joined.append(functools.reduce(join, flags_of.get(id(blob), []), blob))
+    return joined
+
+
+def _flag_shaped(mark: Blob, height: float) -> bool:
+    """Small, not tall, and one stroke (a cheque's '=' is two)."""
+    if not (max(2.0, 0.1 * height) <= mark.h < FLAG_HEIGHT * height
+            and 0.2 * height <= mark.w <= 0.8 * height and mark.w >= 0.8 * mark.h):
+        return False
+    crossings = _crossings(mark.mask > 0)
+    return bool(crossings[crossings > 0].mean() <= 1.2)
+
+
 def drop_marks(blobs: list[Blob], height: float) -> list[Blob]:
     """Remove dots, commas, dashes and specks: marks that are no digit at this text size."""
     kept = []
@@ -579,7 +619,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     `cell_width` when the field is a comb of one-digit cells that wide."""
     blobs = drop_rule_slivers(blobs_in(ink, region), region)
     height = typical_height(blobs, region)
-    blobs = join_broken(drop_marks(blobs, height), height)
+    blobs = join_broken(drop_marks(attach_flags(blobs, height), height), height)
     if not blobs:
         return []
     height = typical_height(blobs)
@@ -607,7 +647,7 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
     if not blobs:
         return []
     height = typical_height(blobs)
-    blobs = join_broken(drop_marks(blobs, height), height)
+    blobs = join_broken(drop_marks(attach_flags(blobs, height), height), height)
     numbers = []
     for index, line in enumerate(lines_of(blobs), start=1):
         line_height = typical_height(line)
