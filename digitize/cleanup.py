@@ -29,6 +29,18 @@ DENSE_SHARE = 0.3
 #: Faint ink only bridges gaps this many pixels from sure ink: a blurred halo must not reach
 #: a rule and make a digit's stroke part of it.
 FAINT_REACH = 5
+#: A background print of thin lines (a cheque's security pattern) as dark as the writing: the
+#: strokes that survive an opening this many pixels wide are the writing ...
+PATTERN_PEN = 3
+#: ... when they hold this share of the sure ink (a fine pen's writing does not survive it) ...
+PATTERN_PEN_SHARE = 0.3
+#: ... and the ink more than PATTERN_PEN pixels from them is this share of the sure ink ...
+PATTERN_SHARE = 0.2
+#: ... found all over the image: in this share of the cells clear of writing. The image must
+#: hold this many cells: a digit image of 28x28 has no room to show a pattern.
+PATTERN_COVER = 0.5
+PATTERN_CELLS = 16
+PATTERN_CELL = 8
 
 
 @dataclass
@@ -94,6 +106,39 @@ def binarize(normalized: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.
     faint_level = min(level, max(MIN_CONTRAST / 2, FAINT_SHARE * level, texture))
     faint = cv2.threshold(darkness, faint_level, 255, cv2.THRESH_BINARY)[1]
     return sure, cv2.bitwise_and(faint, near)
+
+
+def without_line_pattern(sure: np.ndarray, faint: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sure and faint ink less a pattern of thin lines printed all over the background.
+
+    Some cheques' security print is as dark as a light pen: it falls on the ink's side of every
+    threshold and joins the digits into one net. Its lines are thinner than the writing, so an
+    opening keeps the writing; the ink far from what it keeps is the pattern. Rules and grids
+    are left alone: they cover a few rows and columns, not every cell of the image."""
+    on_paper = cv2.bitwise_and(sure, paper)
+    pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (PATTERN_PEN, PATTERN_PEN))
+    writing = cv2.morphologyEx(on_paper, cv2.MORPH_OPEN, pen)
+    near = cv2.dilate(writing, np.ones((2 * PATTERN_PEN + 1, 2 * PATTERN_PEN + 1), np.uint8))
+    pattern = cv2.bitwise_and(on_paper, cv2.bitwise_not(near))
+    total = cv2.countNonZero(on_paper)
+    if (cv2.countNonZero(writing) < PATTERN_PEN_SHARE * total or cv2.countNonZero(pattern) < PATTERN_SHARE * total
+            or _cell_share(pattern, near) < PATTERN_COVER):
+        return sure, faint
+    keep = cv2.dilate(writing, np.ones((PATTERN_PEN, PATTERN_PEN), np.uint8))
+    return cv2.bitwise_and(sure, keep), cv2.bitwise_and(faint, keep)
+
+
+def _cell_share(pattern: np.ndarray, writing: np.ndarray) -> float:
+    """Share of the PATTERN_CELL-wide cells clear of writing that hold pattern (0 if too few)."""
+    rows, cols = pattern.shape[0] // PATTERN_CELL, pattern.shape[1] // PATTERN_CELL
+    if rows * cols < PATTERN_CELLS:
+        return 0.0
+
+    def cells(mask: np.ndarray) -> np.ndarray:
+        return mask[: rows * PATTERN_CELL, : cols * PATTERN_CELL].reshape(rows, PATTERN_CELL, cols, PATTERN_CELL).max(axis=(1, 3)) > 0
+
+    clear = ~cells(writing)
+    return float((cells(pattern) & clear).sum() / max(1, clear.sum()))
 
 
 def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -215,7 +260,7 @@ def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     if _dark_ground(gray):
         gray = cv2.bitwise_not(gray)
     paper = cv2.bitwise_not(dark_margins(gray))
-    sure, faint = binarize(normalize_lighting(gray), paper)
+    sure, faint = without_line_pattern(*binarize(normalize_lighting(gray), paper), paper)
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
     ink = strokes(cv2.bitwise_and(sure, paper), cv2.bitwise_and(faint, paper), min_area)
     sure = cv2.bitwise_and(sure, ink)

@@ -196,6 +196,18 @@ def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     assert ink[30:80, 60:170].mean() > 20
 
 
+def test_a_security_print_of_thin_lines_as_dark_as_the_writing_does_not_net_the_digits_together():
+    def draw(image):
+        image[:] = 235
+        for offset in range(-100, 300, 6):  # 1 px lines all over the field: a sixth of its paper
+            cv2.line(image, (offset, 0), (offset + 40, 90), 160, 1)
+        write(image, "8401", 20, 70, scale=1.8, thickness=4)
+        image[image == 0] = 90
+    numbers = cell_numbers(draw, (90, 240))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 4
+    assert all(b.h < 45 and b.w < 40 for b in numbers[0].blobs)
+
+
 def test_a_thin_one_as_tall_as_a_cheque_field_s_digits_is_kept():
     def draw(image):
         write(image, "2", 10, 100, scale=3.4, thickness=6)
