@@ -25,16 +25,24 @@ class Field:
     cells: int = 1
 
 
+#: A horizontal rule broken into dashes this many pixels apart (a worn or speckled print)
+#: is still one rule.
+RULE_GAP = 2
+
+
 def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical rules: straight ink runs at least this long in one direction.
+    """Horizontal and vertical rules: straight ink runs at least this long in one direction,
+    horizontal ones bridging gaps of RULE_GAP pixels.
 
     An image shorter than that has none: an opening takes the outside for ink, and would make
     a postal digit's stroke from edge to edge a rule."""
-    def runs(size: tuple[int, int], room: int) -> np.ndarray:
+    def runs(source: np.ndarray, size: tuple[int, int], room: int) -> np.ndarray:
         if max(size) > room:
             return np.zeros_like(ink)
-        return cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-    return runs((min_horizontal, 1), ink.shape[1]), runs((1, min_vertical), ink.shape[0])
+        return cv2.morphologyEx(source, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+    bridged = cv2.dilate(ink, np.ones((1, RULE_GAP + 1), np.uint8))
+    horizontal = cv2.bitwise_and(runs(bridged, (min_horizontal, 1), ink.shape[1]), ink)
+    return horizontal, runs(ink, (1, min_vertical), ink.shape[0])
 
 
 #: A run "meets" a rule within this many pixels of it.

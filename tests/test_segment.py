@@ -208,6 +208,18 @@ def test_a_security_print_of_thin_lines_as_dark_as_the_writing_does_not_net_the_
     assert all(b.h < 45 and b.w < 40 for b in numbers[0].blobs)
 
 
+def test_a_printed_rule_broken_into_dashes_across_a_field_is_still_removed():
+    def draw(image):
+        write(image, "4", 40, 75, scale=2.2, thickness=5)
+        write(image, "7", 150, 75, scale=2.2, thickness=5)
+        for x in range(0, 240, 32):  # a worn rule: dashes 2 px apart, across both digits
+            cv2.line(image, (x, 40), (x + 29, 40), 0, 1)
+    from digitize.reader import segment_page
+
+    numbers = segment_page("f", 1, page_with(draw, (90, 240)), mode="field").numbers
+    assert len(numbers) == 1 and [b.w < 45 for b in numbers[0].blobs] == [True, True]
+
+
 def test_a_thin_one_as_tall_as_a_cheque_field_s_digits_is_kept():
     def draw(image):
         write(image, "2", 10, 100, scale=3.4, thickness=6)
