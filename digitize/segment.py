@@ -607,9 +607,15 @@ STRAY_MARGIN = 5
 
 
 def _at_side(group: list[Blob], region: tuple[int, int, int, int]) -> bool:
+    """Cut by the image's side, as a neighbour's writing is. A group at least as wide as its
+    digits are tall is a part of the number itself that the crop ran close to (the '40' of a
+    cheque's '40.000' starting at the edge): a stray is a digit or less."""
     x0, _, w, _ = region
     strokes = all(b.w <= STROKE_WIDTH * b.h for b in group)
     margin = STRAY_MARGIN if strokes else 1
+    left, right = min(b.x for b in group), max(b.x + b.w for b in group)
+    if right - left >= max(b.h for b in group):
+        return False
     return any(b.x <= x0 + margin or b.x + b.w >= x0 + w - margin for b in group)
 
 

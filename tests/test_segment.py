@@ -122,6 +122,16 @@ def test_a_cheque_amount_cropped_close_after_its_thousands_gap_keeps_that_group(
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
 
 
+def test_a_cheque_amount_cropped_through_its_first_digit_keeps_that_group():
+    """"40 . 000" with the image's side through the '4': two digits are no neighbour's stray."""
+    def draw(image):
+        write(image, "40", -6, 70, scale=1.6, thickness=3)
+        cv2.circle(image, (80, 66), 3, 0, -1)
+        write(image, "000", 110, 70, scale=1.6, thickness=3)
+    numbers = cell_numbers(draw, (100, 240))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 5
+
+
 def test_a_straight_stroke_a_few_pixels_from_a_cell_s_side_is_still_its_rule():
     def draw(image):
         write(image, "57", 60, 110, scale=1.2, thickness=2)
