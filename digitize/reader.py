@@ -36,8 +36,11 @@ REJECT_LEVEL = 0.6
 END_MARK = 0.5
 #: ... unless the model is at least this sure of it.
 END_MARK_SURE = 0.99
-#: Each extra cut in a blob multiplies its score by this: a split must be clearly better.
+#: Cutting a blob multiplies its score by this: a split must be clearly better than the whole ...
 SPLIT_PENALTY = 0.85
+#: ... and each piece past the second by this: pieces of one digit often look like sure '1's,
+#: but three zeros written in one stroke must not lose to a two-piece cut that is less sure.
+EXTRA_PIECE_PENALTY = 0.95
 #: A blob is only cut when the model's belief that it is one digit is below this
 #: (or its belief that the blob is no digit at all is above DOUBT_REJECT: two digits touching
 #: keep some of that belief even when read as a fairly sure '4'; in the register cells 75% of
@@ -241,6 +244,10 @@ def _add_cuts(segments: Segments, places: list[tuple[int, int]]) -> list[int]:
     return list(range(start, start + len(crops)))
 
 
+def _cut_penalty(pieces: int) -> float:
+    return 1.0 if pieces == 1 else SPLIT_PENALTY * EXTRA_PIECE_PENALTY ** (pieces - 2)
+
+
 def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
     """Pick each blob's most convincing reading, drop non-digits, and build the numbers."""
     digit_probs, reject = _digits_and_reject(probabilities)
@@ -258,8 +265,8 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
             # the model doubts that it is one digit.
             if len(hypotheses) > 1 and doubt:
                 # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
-                scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean()))
-                          * SPLIT_PENALTY ** (len(ids) - 1) for ids in hypotheses]
+                scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * _cut_penalty(len(ids))
+                          for ids in hypotheses]
                 scores[0] *= max(0.0, 1.0 - WHOLE_REJECT_WEIGHT * float(reject[hypotheses[0][0]]))
                 choice = int(np.argmax(scores))
             for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):

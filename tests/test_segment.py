@@ -329,6 +329,31 @@ def test_a_pair_read_as_a_fairly_sure_digit_is_cut_when_the_model_also_says_not_
     assert read_touching_zeros(0.85, reject=reject, zero_certainty=0.9)[0] == [expected]
 
 
+def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two():
+    """Whole: "not a digit". Every two-piece cut: '0' at 1.0 and 0.85 (0.92 x 0.85 = 0.78 with
+    the split penalty); every three-piece cut: three '0's at 0.999 (0.81 with the penalties)."""
+    from digitize.reader import classify, decide, segment_page
+
+    def draw(image):
+        for centre in (50, 100, 150):
+            cv2.ellipse(image, (centre, 60), (26, 36), 0, 0, 360, 0, 5)
+    segments = segment_page("f", 1, page_with(draw, (120, 200)))
+
+    def predict(crops):
+        rows = np.zeros((len(crops), 11), np.float32)
+        rows[:, 10] = 1.0
+        return rows
+    probabilities = classify([segments], predict)[0]
+    hypotheses = segments.index[0][0]
+    assert {len(ids) for ids in hypotheses} >= {1, 2, 3}
+    for ids in hypotheses[1:]:
+        certainties = {2: [1.0, 0.85], 3: [0.999] * 3}.get(len(ids), [0.5] * len(ids))
+        probabilities[ids] = 0.0
+        probabilities[ids, 0] = certainties
+        probabilities[ids, 6] = 1.0 - np.array(certainties)
+    assert [read.number for read in decide(segments, probabilities)] == ["000"]
+
+
 def test_digit_crossing_a_box_line_survives_rule_removal():
     def draw(image):
         cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
