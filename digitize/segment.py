@@ -147,20 +147,23 @@ def _crossings(ink: np.ndarray) -> np.ndarray:
 
 
 #: A marker '1' may be this much of the field's height: on a cheque the digits fill it.
-ONE_SPAN = 0.9
+ONE_SPAN = 0.95
+#: ... and up to this many times as tall as the digits beside it: cheque writers make 1s tall.
+ONE_TALL = 1.6
 
 
 def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[Blob]:
-    """Slivers that are '1's written with a broad pen: upright, as tall as the digits beside
-    them and level with them (a rule remnant is longer, or off their line)."""
+    """Slivers that are '1's written with a broad pen: upright, standing on the line the digits
+    beside them stand on and about as tall, or taller only upwards (a rule remnant is longer,
+    or off their line)."""
     if len(others) < 2:
         return []
     height = float(np.median([b.h for b in others]))
     top = float(np.median([b.y for b in others]))
     bottom = float(np.median([b.y + b.h for b in others]))
     return [s for s in slivers
-            if s.w < s.h <= ONE_SPAN * span and 0.8 * height <= s.h <= 1.25 * height
-            and abs(s.y - top) < 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
+            if s.w < s.h <= ONE_SPAN * span and 0.8 * height <= s.h <= ONE_TALL * height
+            and s.y < top + 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
 
 
 #: A '1' that runs the image's height is at most this many times taller than wide.

@@ -186,6 +186,17 @@ def test_straight_ones_filling_a_cheque_field_are_digits_not_rules():
     assert all(kept[40:80, x - 2 : x + 3].any() for x in (20, 50, 80))
 
 
+@pytest.mark.parametrize("top", [20, 8])
+def test_a_one_written_taller_than_its_neighbours_on_their_line_is_a_digit(top):
+    """"1338" on a cheque: the '1' stands on the digits' line, rising well above them or
+    nearly filling the field's height."""
+    def draw(image):
+        cv2.line(image, (20, top), (20, 94), 0, 5)
+        write(image, "338", 45, 94, scale=3.0, thickness=6)
+    numbers = cell_numbers(draw, (100, 240))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 4
+
+
 def test_a_short_vertical_rule_beside_small_digits_is_still_removed():
     def draw(image):
         cv2.line(image, (110, 30), (110, 250), 0, 2)  # a cell's side, broken off at both ends
