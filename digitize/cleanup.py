@@ -1,4 +1,4 @@
-"""Page clean-up: even out the lighting, binarize, deskew and drop specks.
+"""Page clean-up: even out the lighting, binarize, drop background print, deskew and drop specks.
 
 The output is an ink mask (255 = ink) in the page's own pixel grid, plus the skew angle, so
 that boxes found later can be reported in the coordinates of the image as read.
