@@ -301,7 +301,7 @@ FLAG_REACH = 0.2
 def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
     """Join a '5' and the flag it was written with as a second stroke, before the flag is taken
     for a dash: a short single stroke at the top of a digit, starting over its right half and
-    reaching out past it. In the register cells a third of the 5s are written so."""
+    reaching out past it. In the register cells about a quarter of the 5s are written so."""
     bodies = [b for b in blobs if b.h >= 0.6 * height]
     owner: dict[int, Blob] = {}
     for mark in filter(lambda m: _flag_shaped(m, height), blobs):
