@@ -1,7 +1,10 @@
 """Exact-number accuracy of `digitize run` on the real development scans (../shared/realdata).
 
 Each image holds one number; the read for an image is its number rows joined in reading
-order. Optionally runs Tesseract 5 (digits only, --psm 7) on the same images for comparison.
+order. An image is "ok" when every row has status `ok` (confidence at least the default
+--min-confidence): the columns "ok" and "right if ok" say how far a data-entry job can trust
+those rows and how many it must review. Optionally runs Tesseract 5 (digits only, --psm 7) on
+the same images for comparison.
 
     python bench/realdata.py ../shared/realdata --limit 300 [--tesseract] [--model PATH]
 """
@@ -23,7 +26,8 @@ def truth_of(folder: Path) -> dict[str, str]:
         return {row["file"]: row["truth"].strip() for row in csv.DictReader(handle)}
 
 
-def run_digitize(images: list[Path], model: str | None, jobs: int, workdir: Path) -> tuple[dict[str, str], float]:
+def run_digitize(images: list[Path], model: str | None, jobs: int, workdir: Path) -> tuple[dict[str, str], set[str], float]:
+    """The read of each image, the images whose rows are all `ok`, and the seconds taken."""
     listing = workdir / "inputs"
     listing.mkdir()
     for image in images:
@@ -36,10 +40,14 @@ def run_digitize(images: list[Path], model: str | None, jobs: int, workdir: Path
     subprocess.run(command, check=False)
     seconds = time.perf_counter() - started
     reads: dict[str, list[str]] = defaultdict(list)
+    statuses: dict[str, set[str]] = defaultdict(set)
     with open(out, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            reads[Path(row["file"]).name].append(row["number"])
-    return {name: "".join(numbers) for name, numbers in reads.items()}, seconds
+            name = Path(row["file"]).name
+            reads[name].append(row["number"])
+            statuses[name].add(row["status"])
+    ok = {name for name, seen in statuses.items() if seen == {"ok"}}
+    return {name: "".join(numbers) for name, numbers in reads.items()}, ok, seconds
 
 
 def run_tesseract(images: list[Path], psm: int = 7) -> tuple[dict[str, str], float]:
@@ -65,16 +73,20 @@ def main() -> None:
     args = parser.parse_args()
     if args.tesseract and not shutil.which("tesseract"):
         parser.error("tesseract is not installed (apt-get install tesseract-ocr)")
-    print(f"{'set':20} {'images':>6} {'digitize':>9} {'s/image':>8}" + (f" {'tesseract':>9} {'s/image':>8}" if args.tesseract else ""))
+    print(f"{'set':20} {'images':>6} {'digitize':>9} {'ok':>6} {'right if ok':>11} {'s/image':>8}"
+          + (f" {'tesseract':>9} {'s/image':>8}" if args.tesseract else ""))
     for name in args.sets:
         folder = args.root / name
         truth = truth_of(folder)
         names = sorted(truth)[: args.limit or None]
         images = [folder / "images" / n for n in names]
         with tempfile.TemporaryDirectory() as tmp:
-            reads, seconds = run_digitize(images, args.model, args.jobs, Path(tmp))
+            reads, ok, seconds = run_digitize(images, args.model, args.jobs, Path(tmp))
         correct = sum(reads.get(n, "") == truth[n] for n in names)
-        line = f"{name:20} {len(names):6d} {correct / len(names):9.1%} {seconds / len(names):8.3f}"
+        ok_names = [n for n in names if n in ok]
+        right_if_ok = sum(reads[n] == truth[n] for n in ok_names) / max(1, len(ok_names))
+        line = (f"{name:20} {len(names):6d} {correct / len(names):9.1%} {len(ok_names) / len(names):6.1%}"
+                f" {right_if_ok:11.1%} {seconds / len(names):8.3f}")
         if args.tesseract:
             t_reads, t_seconds = run_tesseract(images)
             t_correct = sum(t_reads.get(n, "") == truth[n] for n in names)
