@@ -54,6 +54,11 @@ WHOLE_REJECT_WEIGHT = 3
 #: A blob this many times wider than tall is cut unless the model is at least WIDE_SURE sure.
 WIDE = 1.2
 WIDE_SURE = 0.995
+#: A blob among at least this many others in its number ...
+NEIGHBOURS_TO_COMPARE = 3
+#: ... and narrower than this many times their median width is one digit, never cut: two
+#: digits touching are about twice as wide as one.
+PAIR_WIDTH = 1.3
 
 
 @dataclass
@@ -233,8 +238,8 @@ def _add_cuts(segments: Segments, places: list[tuple[int, int]]) -> list[int]:
     start = len(segments.crops)
     for n, b in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
-        if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width:
-            continue  # already cut, or alone in a comb's cell
+        if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width or _as_narrow_as_one(number.blobs, b):
+            continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
         for pieces in split_hypotheses(number.blobs[b], number.height)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)
@@ -242,6 +247,11 @@ def _add_cuts(segments: Segments, places: list[tuple[int, int]]) -> list[int]:
     if crops:
         segments.crops = np.concatenate([segments.crops, np.stack(crops)])
     return list(range(start, start + len(crops)))
+
+
+def _as_narrow_as_one(blobs: list[Blob], index: int) -> bool:
+    others = [blob.w for i, blob in enumerate(blobs) if i != index]
+    return len(others) >= NEIGHBOURS_TO_COMPARE and blobs[index].w < PAIR_WIDTH * float(np.median(others))
 
 
 def _cut_penalty(pieces: int) -> float:

@@ -365,6 +365,31 @@ def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two():
     assert [read.number for read in decide(segments, probabilities)] == ["000"]
 
 
+@pytest.mark.parametrize("touching_pair, cut", [(False, False), (True, True)])
+def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(touching_pair, cut):
+    """Every whole read as an unsure '1' and every cut piece as a sure '7': only a blob clearly
+    wider than its neighbours (two touching) is worth cutting."""
+    from digitize.reader import classify, decide, segment_page
+
+    def draw(image):
+        for x in (40, 105, 170, 235, 300):  # open 'C's as wide as tall: each could be cut
+            cv2.ellipse(image, (x, 60), (28, 24), 0, 45, 315, 0, 5)
+        if touching_pair:  # a second 'C' touching the last one
+            cv2.ellipse(image, (347, 60), (28, 24), 0, 45, 315, 0, 5)
+    segments = segment_page("f", 1, page_with(draw, (120, 400)), mode="field")
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        digit = 1 if len(calls) == 1 else 7
+        rows[:, digit], rows[:, 0] = (0.55, 0.45) if digit == 1 else (1.0, 0.0)
+        return rows
+    numbers = [read.number for read in decide(segments, classify([segments], predict)[0])]
+    assert len(segments.numbers[0].blobs) == 5
+    assert numbers == (["111177"] if cut else ["11111"])
+
+
 def test_digit_crossing_a_box_line_survives_rule_removal():
     def draw(image):
         cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
