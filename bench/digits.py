@@ -118,7 +118,7 @@ def main() -> None:
                 cv2.imwrite(str(images[-1]), make(digit))
             work = Path(tmp) / "work"
             work.mkdir()
-            reads, seconds = run_digitize(images, args.model, args.jobs, work)
+            reads, _, seconds = run_digitize(images, args.model, args.jobs, work)
             correct = sum(reads.get(image.name, "") == str(label) for image, label in zip(images, labels))
             line = f"{name:24} {len(images):6d} {correct / len(images):9.1%} {seconds / len(images):8.3f}"
             if args.tesseract:
