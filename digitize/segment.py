@@ -9,6 +9,7 @@ classifier later keeps the hypothesis it is most sure of.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -399,15 +400,18 @@ def join(a: Blob, b: Blob) -> Blob:
     return Blob(x0, y0, x1 - x0, y1 - y0, mask)
 
 
-def join_broken(blobs: list[Blob], height: float) -> list[Blob]:
-    """Join pieces stacked in one column (a '5' and its detached bar, a broken '4')."""
+def join_broken(blobs: list[Blob], height: float,
+                belong: Callable[[Blob, Blob, float], bool] | None = None) -> list[Blob]:
+    """Join pieces stacked in one column (a '5' and its detached bar, a broken '4') that
+    `belong` together (by default `_belong_together`)."""
+    belong = belong or _belong_together
     blobs = sorted(blobs, key=lambda b: b.x)
     i = 0
     while i < len(blobs):
         j = i + 1
         while j < len(blobs) and blobs[j].x < blobs[i].x + blobs[i].w:  # sorted by x: only overlaps
             a, b = blobs[i], blobs[j]
-            if _belong_together(a, b, height):
+            if belong(a, b, height):
                 blobs[i] = join(a, b)
                 del blobs[j]
                 j = i + 1  # the grown blob may now reach further pieces
@@ -415,6 +419,28 @@ def join_broken(blobs: list[Blob], height: float) -> list[Blob]:
                 j += 1
         i += 1
     return blobs
+
+
+#: Two pieces, each lower than this share of a digit, that together make a digit's height ...
+FRAGMENT_HEIGHT = 0.7
+
+
+def _halves_of_one_digit(a: Blob, b: Blob, height: float) -> bool:
+    """... are one digit broken across (a faint stroke of a '6' or '3' lost in the scan) when
+    stacked in one column and neither is flat (an underline under a digit stays apart)."""
+    if not all(p.h < FRAGMENT_HEIGHT * height and p.w <= 2 * p.h for p in (a, b)):
+        return False
+    overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+    gap = max(a.y, b.y) - min(a.y + a.h, b.y + b.h)
+    return overlap > 0.5 * min(a.w, b.w) and gap <= 0.15 * height and 0.7 * height <= bottom - top <= 1.25 * height
+
+
+def digit_pieces(blobs: list[Blob], height: float) -> list[Blob]:
+    """Marks dropped and broken digits joined. A 5's flag and the halves of a digit broken across
+    are joined first, so that neither is taken for a mark on its own."""
+    whole = join_broken(attach_flags(blobs, height), height, _halves_of_one_digit)
+    return join_broken(drop_marks(whole, height), height)
 
 
 def _belong_together(a: Blob, b: Blob, height: float) -> bool:
@@ -628,7 +654,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     `cell_width` when the field is a comb of one-digit cells that wide."""
     blobs = drop_rule_slivers(blobs_in(ink, region), region)
     height = typical_height(blobs, region)
-    blobs = join_broken(drop_marks(attach_flags(blobs, height), height), height)
+    blobs = digit_pieces(blobs, height)
     if not blobs:
         return []
     height = typical_height(blobs)
@@ -656,7 +682,7 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
     if not blobs:
         return []
     height = typical_height(blobs)
-    blobs = join_broken(drop_marks(attach_flags(blobs, height), height), height)
+    blobs = digit_pieces(blobs, height)
     numbers = []
     for index, line in enumerate(lines_of(blobs), start=1):
         line_height = typical_height(line)

@@ -289,6 +289,17 @@ def test_a_five_s_flag_written_apart_at_its_top_right_is_joined_but_a_dash_at_mi
     assert (five.x + five.w >= flag_x + 25) == joined and five.y < 60
 
 
+def test_a_digit_broken_across_is_joined_before_its_small_half_is_taken_for_a_speck():
+    def draw(image):
+        write(image, "58", 20, 80, scale=2.0, thickness=5)
+        cv2.circle(image, (140, 68), 11, 0, 5)  # the loop of a '6' ...
+        cv2.line(image, (147, 39), (140, 46), 0, 5)  # ... and its top stroke: the ink between is lost
+    numbers = cell_numbers(draw, (110, 200))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 3
+    six = numbers[0].blobs[2]
+    assert six.y < 40 and six.y + six.h > 75  # the stroke and the loop, one digit
+
+
 def test_touching_digits_get_a_two_piece_hypothesis():
     def draw(image):
         cv2.ellipse(image, (60, 60), (28, 40), 0, 0, 360, 0, 6)  # two zeros written touching
