@@ -443,6 +443,10 @@ def digit_pieces(blobs: list[Blob], height: float) -> list[Blob]:
     return join_broken(drop_marks(whole, height), height)
 
 
+#: A detached piece this share of a digit tall or more is no bar or hook.
+HOOK_HEIGHT = 0.9
+
+
 def _belong_together(a: Blob, b: Blob, height: float) -> bool:
     overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
     top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
@@ -451,8 +455,10 @@ def _belong_together(a: Blob, b: Blob, height: float) -> bool:
         return False
     if overlap > 0.5 * min(a.w, b.w):  # stacked in one column
         return True
-    # A detached bar or hook: a small piece reaching into the other's column range.
-    small = min(a.area, b.area) < 0.35 * max(a.area, b.area)
+    # A detached bar or hook: a small piece reaching into the other's column range. A piece
+    # nearly a digit tall is a digit of its own: a thin '1' leaning over the digit after it.
+    piece = min(a, b, key=lambda blob: blob.area)
+    small = piece.area < 0.35 * max(a.area, b.area) and piece.h < HOOK_HEIGHT * height
     return bool(small and overlap > 0.15 * min(a.w, b.w))
 
 

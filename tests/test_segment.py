@@ -300,6 +300,14 @@ def test_a_digit_broken_across_is_joined_before_its_small_half_is_taken_for_a_sp
     assert six.y < 40 and six.y + six.h > 75  # the stroke and the loop, one digit
 
 
+def test_a_thin_one_leaning_over_the_next_digit_is_not_joined_to_it_as_a_hook():
+    def draw(image):
+        cv2.line(image, (68, 40), (44, 92), 0, 4)  # "167": the '1' leans over the '6' beside it
+        write(image, "67", 56, 92, scale=2.6, thickness=7)
+    numbers = cell_numbers(draw, (120, 220))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 3
+
+
 def test_touching_digits_get_a_two_piece_hypothesis():
     def draw(image):
         cv2.ellipse(image, (60, 60), (28, 40), 0, 0, 360, 0, 6)  # two zeros written touching
