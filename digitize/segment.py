@@ -151,6 +151,8 @@ def _crossings(ink: np.ndarray) -> np.ndarray:
 ONE_SPAN = 0.95
 #: ... and up to this many times as tall as the digits beside it: cheque writers make 1s tall.
 ONE_TALL = 1.6
+#: ... and its foot within this share of their height of their feet.
+ONE_FOOT = 0.3
 
 
 def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[Blob]:
@@ -164,7 +166,7 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
     bottom = float(np.median([b.y + b.h for b in others]))
     return [s for s in slivers
             if s.w < s.h <= ONE_SPAN * span and 0.8 * height <= s.h <= ONE_TALL * height
-            and s.y < top + 0.2 * height and abs(s.y + s.h - bottom) < 0.2 * height]
+            and s.y < top + 0.2 * height and abs(s.y + s.h - bottom) < ONE_FOOT * height]
 
 
 #: A '1' that runs the image's height is at most this many times taller than wide.

@@ -186,14 +186,14 @@ def test_straight_ones_filling_a_cheque_field_are_digits_not_rules():
     assert all(kept[40:80, x - 2 : x + 3].any() for x in (20, 50, 80))
 
 
-@pytest.mark.parametrize("top", [20, 8])
-def test_a_one_written_taller_than_its_neighbours_on_their_line_is_a_digit(top):
+@pytest.mark.parametrize("top, foot, field", [(20, 94, 100), (8, 94, 100), (24, 108, 120)])
+def test_a_one_written_taller_than_its_neighbours_on_their_line_is_a_digit(top, foot, field):
     """"1338" on a cheque: the '1' stands on the digits' line, rising well above them or
-    nearly filling the field's height."""
+    nearly filling the field's height, or reaching a little below their feet."""
     def draw(image):
-        cv2.line(image, (20, top), (20, 94), 0, 5)
+        cv2.line(image, (20, top), (20, foot), 0, 5)
         write(image, "338", 45, 94, scale=3.0, thickness=6)
-    numbers = cell_numbers(draw, (100, 240))
+    numbers = cell_numbers(draw, (field, 240))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
 
 
