@@ -133,8 +133,7 @@ def _touching_run(blob: Blob, tallest_upright: int) -> bool:
     stroke is then the writing, and the full stop after it only a mark."""
     if blob.h <= tallest_upright:
         return False
-    crossings = _crossings(blob.mask > 0)
-    return float(crossings[crossings > 0].mean()) >= RUN_CROSSINGS
+    return _pen_crossings(blob) >= RUN_CROSSINGS
 
 
 def _upright(blob: Blob) -> bool:
@@ -145,6 +144,12 @@ def _upright(blob: Blob) -> bool:
 def _crossings(ink: np.ndarray) -> np.ndarray:
     """How many separate runs of ink each column holds."""
     return (np.diff(ink.astype(np.int8), axis=0) == 1).sum(axis=0) + ink[0]
+
+
+def _pen_crossings(blob: Blob) -> float:
+    """How many times the pen crosses a column of the blob, on average over its inked columns."""
+    crossings = _crossings(blob.mask > 0)
+    return float(crossings[crossings > 0].mean())
 
 
 #: A marker '1' may be this much of the field's height: on a cheque the digits fill it.
@@ -306,22 +311,17 @@ def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
     for a dash: a short single stroke at the top of a digit, starting over its right half and
     reaching out past it. In the register cells about a quarter of the 5s are written so."""
     bodies = [b for b in blobs if b.h >= 0.6 * height]
-    owner: dict[int, Blob] = {}
+    flags_of: dict[int, list[Blob]] = {}  # id of a digit → its flags
+    flags: set[int] = set()
     for mark in filter(lambda m: _flag_shaped(m, height), blobs):
         owners = [b for b in bodies if b.x + 0.3 * b.w <= mark.x <= b.x + b.w + FLAG_REACH * height
                   and mark.x + mark.w >= b.x + b.w + 0.1 * height
                   and b.y - 0.3 * height <= mark.y and mark.cy <= b.y + FLAG_TOP * b.h]
         if owners:
-            owner[id(mark)] = min(owners, key=lambda b: mark.x - (b.x + b.w))
-    flags_of: dict[int, list[Blob]] = {}
-    for mark in blobs:
-        if id(mark) in owner:
-            flags_of.setdefault(id(owner[id(mark)]), []).append(mark)
-    joined = []
-    for blob in blobs:
-        if id(blob) not in owner:
-            joined.append(functools.reduce(join, flags_of.get(id(blob), []), blob))
-    return joined
+            owner = min(owners, key=lambda b: mark.x - (b.x + b.w))
+            flags_of.setdefault(id(owner), []).append(mark)
+            flags.add(id(mark))
+    return [functools.reduce(join, flags_of.get(id(b), []), b) for b in blobs if id(b) not in flags]
 
 
 def _flag_shaped(mark: Blob, height: float) -> bool:
@@ -329,8 +329,7 @@ def _flag_shaped(mark: Blob, height: float) -> bool:
     if not (max(2.0, 0.1 * height) <= mark.h < FLAG_HEIGHT * height
             and 0.2 * height <= mark.w <= 0.8 * height and mark.w >= 0.8 * mark.h):
         return False
-    crossings = _crossings(mark.mask > 0)
-    return bool(crossings[crossings > 0].mean() <= 1.2)
+    return _pen_crossings(mark) <= 1.2
 
 
 def drop_marks(blobs: list[Blob], height: float) -> list[Blob]:
@@ -432,10 +431,17 @@ def _halves_of_one_digit(a: Blob, b: Blob, height: float) -> bool:
     stacked in one column and neither is flat (an underline under a digit stays apart)."""
     if not all(p.h < FRAGMENT_HEIGHT * height and p.w <= 2 * p.h for p in (a, b)):
         return False
+    overlap, tall, gap = _stacking(a, b)
+    return overlap > 0.5 * min(a.w, b.w) and gap <= 0.15 * height and 0.7 * height <= tall <= 1.25 * height
+
+
+def _stacking(a: Blob, b: Blob) -> tuple[int, int, int]:
+    """How two pieces sit: columns they share, rows the two span together, and the rows
+    between them (negative where they overlap)."""
     overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
     top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
     gap = max(a.y, b.y) - min(a.y + a.h, b.y + b.h)
-    return overlap > 0.5 * min(a.w, b.w) and gap <= 0.15 * height and 0.7 * height <= bottom - top <= 1.25 * height
+    return overlap, bottom - top, gap
 
 
 def digit_pieces(blobs: list[Blob], height: float) -> list[Blob]:
@@ -450,10 +456,8 @@ HOOK_HEIGHT = 0.9
 
 
 def _belong_together(a: Blob, b: Blob, height: float) -> bool:
-    overlap = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
-    top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
-    gap = max(a.y, b.y) - min(a.y + a.h, b.y + b.h)
-    if bottom - top > 1.35 * height or gap > 0.3 * height:
+    overlap, tall, gap = _stacking(a, b)
+    if tall > 1.35 * height or gap > 0.3 * height:
         return False
     if overlap > 0.5 * min(a.w, b.w):  # stacked in one column
         return True
@@ -647,12 +651,12 @@ def _at_side(group: list[Blob], region: tuple[int, int, int, int]) -> bool:
     """Cut by the image's side, as a neighbour's writing is. A group at least as wide as its
     digits are tall is a part of the number itself that the crop ran close to (the '40' of a
     cheque's '40.000' starting at the edge): a stray is a digit or less."""
-    x0, _, w, _ = region
-    strokes = all(b.w <= STROKE_WIDTH * b.h for b in group)
-    margin = STRAY_MARGIN if strokes else 1
     left, right = min(b.x for b in group), max(b.x + b.w for b in group)
     if right - left >= max(b.h for b in group):
         return False
+    x0, _, w, _ = region
+    strokes = all(b.w <= STROKE_WIDTH * b.h for b in group)
+    margin = STRAY_MARGIN if strokes else 1
     return any(b.x <= x0 + margin or b.x + b.w >= x0 + w - margin for b in group)
 
 
