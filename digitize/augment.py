@@ -98,10 +98,10 @@ def _stroke(canvas: np.ndarray, points: np.ndarray, thickness: int) -> None:
     cv2.polylines(canvas, [points.astype(np.int32)], False, 255, thickness, cv2.LINE_AA)
 
 
-def junk_image(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
+def junk_image(rng: np.random.Generator, digits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """One "not a digit" example, drawn on a 56x56 canvas and normalized like a crop."""
     canvas = np.zeros((56, 56), np.uint8)
-    kind = int(rng.integers(0, 8))
+    kind = int(rng.integers(0, 10))
     t = int(rng.integers(2, 6))
     if kind == 0:  # dash or underline fragment, near horizontal
         y = rng.uniform(20, 36)
@@ -131,14 +131,48 @@ def junk_image(rng: np.random.Generator, digits: np.ndarray) -> np.ndarray:
         for y in np.linspace(rng.uniform(10, 20), rng.uniform(36, 46), int(rng.integers(2, 4))):
             _stroke(canvas, np.array([[rng.uniform(0, 10), y], [rng.uniform(44, 56), y]]), t)
     else:  # two or three digits touching: must be split, never read as one digit
-        count = 2 if kind == 6 else 3
-        picks = digits[rng.integers(0, len(digits), count)]
-        overlap = int(rng.integers(4, 10))
-        row = picks[0]
-        for nxt in picks[1:]:
-            row = np.hstack([row[:, :-overlap], np.maximum(row[:, -overlap:], nxt[:, :overlap]), nxt[:, overlap:]])
-        return to_mnist(row)
+        count = 3 if kind == 9 else 2
+        picks = rng.integers(0, len(digits), count)
+        if rng.random() < 0.5:  # a '1' touching its neighbour ('11', '21') reads as a sure '4'
+            ones = np.flatnonzero(labels == 1)
+            picks[rng.integers(0, count)] = ones[rng.integers(0, len(ones))] if len(ones) else picks[0]
+        row = touching_digits([continental(digits[i], int(labels[i]), rng) if rng.random() < 0.3 else digits[i]
+                               for i in picks], rng)
+        return to_mnist(_affine(row, rng) if rng.random() < 0.5 else row)
     return to_mnist(canvas)
+
+
+def _ink_only(image: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(image.max(1) > 40), np.flatnonzero(image.max(0) > 40)
+    if rows.size == 0:
+        return image
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def touching_digits(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Digits written so close that their ink touches or crosses, as segmentation hands them
+    over: one blob. Each digit is moved left until its ink meets the ink before it, then a
+    little further (never so far that two '1's merge into one thick stroke)."""
+    parts = [_ink_only(d) for d in digits]
+    most_overlap = min(3, min(p.shape[1] for p in parts) // 4)
+    height = max(p.shape[0] for p in parts) + 4
+    canvas = np.zeros((height, sum(p.shape[1] for p in parts) + 2), np.uint8)
+    right_edge = np.full(height, -1)  # per row, the last inked column so far
+    for part in parts:
+        h, w = part.shape
+        top = int(rng.integers(0, height - h + 1))
+        inked = part > 40
+        left_edge = np.full(height, w)  # per row, the part's first inked column
+        left_edge[top : top + h] = np.where(inked.any(1), inked.argmax(1), w)
+        shared = (right_edge >= 0) & (left_edge < w)
+        x = 0
+        if shared.any():
+            x = max(0, int((right_edge - left_edge)[shared].max()) + 1 - int(rng.integers(0, most_overlap + 1)))
+        region = canvas[top : top + h, x : x + w]
+        np.maximum(region, part[:, : region.shape[1]], out=region)
+        right_edge[top : top + h] = np.maximum(right_edge[top : top + h],
+                                               np.where(inked.any(1), x + w - 1 - inked[:, ::-1].argmax(1), -1))
+    return _ink_only(canvas)
 
 
 def augment_batch(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -148,8 +182,8 @@ def augment_batch(images: np.ndarray, labels: np.ndarray, rng: np.random.Generat
     return np.stack([augment_digit(img, int(lab), rng) for img, lab in zip(images, labels)])
 
 
-def junk_batch(rng: np.random.Generator, count: int, digits: np.ndarray) -> np.ndarray:
-    """`count` reject-class examples; `digits` supplies the digits that get stuck together."""
+def junk_batch(rng: np.random.Generator, count: int, digits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """`count` reject-class examples; `digits` (with their `labels`) get stuck together."""
     if count <= 0:
         return np.zeros((0, 28, 28), np.uint8)
-    return np.stack([junk_image(rng, digits) for _ in range(count)])
+    return np.stack([junk_image(rng, digits, labels) for _ in range(count)])
