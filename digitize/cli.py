@@ -72,6 +72,8 @@ def main() -> None:
               help="Scan-like distortions of the training digits.")
 @click.option("--reject/--no-reject", default=True, show_default=True,
               help="Learn an 11th 'not a digit' class from generated marks.")
+@click.option("--reject-share", type=click.FloatRange(0, 1, min_open=True), default=0.12, show_default=True,
+              help="Generated 'not a digit' examples per digit example, with --reject.")
 @click.option("--patience", type=click.IntRange(min=0), default=6, show_default=True,
               help="Stop after this many epochs without a better validation accuracy (0: never).")
 @click.option("--augment-share", type=click.FloatRange(0, 1), default=0.65, show_default=True,
@@ -79,6 +81,9 @@ def main() -> None:
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=1e-3, show_default=True)
 @click.option("--init", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from this model's weights (fine-tune), e.g. the bundled model.")
+@click.option("--average-with-init", is_flag=True,
+              help="With --init: keep the mean of the fine-tuned and the starting weights, which "
+              "keeps more of what the starting model read well.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--limit", type=click.IntRange(min=10), help="Use only the first N training images.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -88,9 +93,9 @@ def main() -> None:
 @click.option("--name", default="digitize", show_default=True, help="File name stem of the outputs.")
 @friendly_errors
 def train(mnist: Path | None, extra: Path | None, arch: str, epochs: int, batch_size: int,
-          val_split: float, augment: bool, reject: bool, patience: int, augment_share: float,
-          learning_rate: float, init: Path | None, seed: int, limit: int | None, workers: int,
-          out_dir: Path, name: str) -> None:
+          val_split: float, augment: bool, reject: bool, reject_share: float, patience: int,
+          augment_share: float, learning_rate: float, init: Path | None, average_with_init: bool, seed: int,
+          limit: int | None, workers: int, out_dir: Path, name: str) -> None:
     """Train a digit model on MNIST and write NAME.keras, NAME.card.json and two plots.
 
     A validation split is held out of the training set; the epoch with the best validation
@@ -101,15 +106,16 @@ def train(mnist: Path | None, extra: Path | None, arch: str, epochs: int, batch_
       digitize train --out models/
       digitize train --extra my_crops/ --out my_model/
       digitize train --init models/digitize.keras --extra my_crops/ --learning-rate 2e-4 \\
-                     --epochs 5 --out my_model/
+                     --epochs 5 --average-with-init --out my_model/
       digitize train --arch seed --no-augment --no-reject --epochs 10 --batch-size 60 \\
                      --val-split 0.3 --patience 0 --out baseline/ --name seed
     """
     from .train import TrainConfig, train as run_training
 
     config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, val_split=val_split,
-                         augment=augment, augment_share=augment_share, reject_fraction=0.12 if reject else 0.0,
+                         augment=augment, augment_share=augment_share, reject_fraction=reject_share if reject else 0.0,
                          patience=patience, learning_rate=learning_rate, init=init,
+                         average_with_init=average_with_init,
                          seed=seed, workers=workers, limit=limit, extra=extra, mnist=mnist, out_dir=out_dir, name=name,
                          verbose=1 if sys.stdout.isatty() else 2)
     result = run_training(config)

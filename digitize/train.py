@@ -40,6 +40,9 @@ class TrainConfig:
     learning_rate: float = 1e-3
     #: Start from this model's weights (fine-tuning, e.g. the bundled model on your own crops).
     init: Path | None = None
+    #: Average the fine-tuned weights with `init`'s, half and half: the fine-tune's new skills
+    #: with less of its drift on what the starting model already read well (WiSE-FT).
+    average_with_init: bool = False
     seed: int = 1
     #: Processes that augment batches ahead of the model (1: in the training process).
     workers: int = 1
@@ -115,7 +118,7 @@ def _make_batch(x: np.ndarray, y: np.ndarray, recipe: _BatchRecipe, epoch: int, 
     picked = _epoch_order(recipe.seed, epoch, len(x))[index * recipe.batch_size : (index + 1) * recipe.batch_size]
     images, labels = x[picked], y[picked].astype(np.int64)
     n_aug = int(round(len(picked) * recipe.augment_share))
-    junk = junk_batch(rng, int(round(len(picked) * recipe.reject_fraction)), x)
+    junk = junk_batch(rng, int(round(len(picked) * recipe.reject_fraction)), x, y)
     batch = np.concatenate([augment_batch(images[:n_aug], labels[:n_aug], rng), images[n_aug:], junk])
     return batch, np.concatenate([labels, np.full(len(junk), REJECT, np.int64)])
 
@@ -136,6 +139,16 @@ def _batch_in_worker(key: tuple[int, int]):
     return _make_batch(*_worker_data, *key)
 
 
+def average_weights(models: list[Any]) -> list[np.ndarray]:
+    """The mean of same-architecture models' weights (batch-norm statistics included). Models
+    fine-tuned from one start stay in one basin of the loss, so their mean is a model too,
+    usually better than each (Wortsman et al. 2022, "model soups")."""
+    shapes = [[w.shape for w in model.get_weights()] for model in models]
+    if any(s != shapes[0] for s in shapes[1:]):
+        raise DigitizeError("only models of the same architecture can be averaged")
+    return [np.mean(weights, axis=0) for weights in zip(*(model.get_weights() for model in models))]
+
+
 def _initial_model(config: TrainConfig, classes: int, keras: Any) -> Any:
     """A fresh model of the chosen architecture, or a copy of `config.init` to fine-tune."""
     if config.init is None:
@@ -154,6 +167,8 @@ def train(config: TrainConfig) -> TrainResult:
     """Train, keep the epoch with the best validation accuracy, evaluate once on the test set."""
     if config.epochs < 1 or config.batch_size < 1:
         raise DigitizeError("epochs and batch size must be at least 1")
+    if config.average_with_init and config.init is None:
+        raise DigitizeError("averaging with the starting model needs a starting model (--init)")
     _prepare_out_dir(config.out_dir)
     mnist = load_mnist(config.mnist)
     keras = import_keras()
@@ -176,7 +191,7 @@ def train(config: TrainConfig) -> TrainResult:
     classes = DIGITS + 1 if reject else DIGITS
     x_val_in, y_val_in = x_val, y_val.astype(np.int64)
     if reject:  # a fixed set of validation junk, drawn from validation digits only
-        junk = junk_batch(rng, int(round(len(x_val) * config.reject_fraction)), x_val)
+        junk = junk_batch(rng, int(round(len(x_val) * config.reject_fraction)), x_val, y_val)
         x_val_in = np.concatenate([x_val, junk])
         y_val_in = np.concatenate([y_val_in, np.full(len(junk), REJECT, np.int64)])
 
@@ -239,6 +254,8 @@ def train(config: TrainConfig) -> TrainResult:
 
     # Reload the best epoch without optimizer state: a smaller file that only predicts.
     best = keras.saving.load_model(model_path, compile=False)
+    if config.average_with_init:
+        best.set_weights(average_weights([best, load_model(config.init)]))
     keras.saving.save_model(best, model_path)
     load_for_inference(model_path)  # its LiteRT copy for `digitize run`, made now rather than at first use
     runtime_copy = compiled_path(model_path, file_sha256(model_path))

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_single_digit_bench_reads_every_form(mnist_path, tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "digits.py"), "--count", "3", "--jobs", "1"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path)})
+                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.rstrip().endswith(tuple("0123456789"))]
     accuracies = [row[-2] for row in rows if row[-2].endswith("%")]

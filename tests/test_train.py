@@ -73,3 +73,48 @@ def test_cli_offers_every_architecture():
 
     arch = next(p for p in train.params if p.name == "arch")
     assert set(arch.type.choices) == set(ARCHITECTURES) and arch.default == "wide"
+
+
+def test_average_weights_is_the_mean_and_needs_one_architecture():
+    import numpy as np
+    import pytest
+
+    from digitize.errors import DigitizeError
+    from digitize.model import build_model
+    from digitize.train import average_weights
+
+    first, second = build_model("compact"), build_model("compact")
+    second.set_weights([w + 1.0 for w in first.get_weights()])
+    mean = average_weights([first, second])
+    assert all(np.allclose(m, w + 0.5) for m, w in zip(mean, first.get_weights()))
+    with pytest.raises(DigitizeError, match="same architecture"):
+        average_weights([first, build_model("wide")])
+
+
+def test_fine_tune_averaged_with_its_start(tmp_path, mnist_path):
+    """--average-with-init keeps the mean of the fine-tuned and the starting weights."""
+    import numpy as np
+
+    from digitize.model import load_model
+
+    common = ["--mnist", str(mnist_path), "--limit", "200", "--epochs", "1", "--batch-size", "64",
+              "--arch", "compact"]
+    start = tmp_path / "start"
+    assert CliRunner().invoke(main, ["train", *common, "--out", str(start)]).exit_code == 0
+    refused = CliRunner().invoke(main, ["train", *common, "--average-with-init", "--out", str(tmp_path / "x")])
+    assert refused.exit_code != 0 and "--init" in refused.output
+
+    runs = {}
+    for name, extra in (("plain", []), ("averaged", ["--average-with-init"])):
+        result = CliRunner().invoke(main, ["train", *common, "--init", str(start / "digitize.keras"),
+                                           "--learning-rate", "0.01", "--reject-share", "0.3", *extra,
+                                           "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        runs[name] = load_model(tmp_path / name / "digitize.keras").get_weights()
+    card = json.loads((tmp_path / "averaged" / "digitize.card.json").read_text())
+    assert card["settings"]["average_with_init"] is True and card["settings"]["reject_fraction"] == 0.3
+    initial = load_model(start / "digitize.keras").get_weights()
+    # Training is seeded, so the averaged run's fine-tune is the plain run: the file holds their mean.
+    assert all(np.allclose(a, (p + i) / 2, atol=1e-5)
+               for a, p, i in zip(runs["averaged"], runs["plain"], initial))
+    assert not all(np.allclose(p, i) for p, i in zip(runs["plain"], initial))
