@@ -230,8 +230,7 @@ def train(config: TrainConfig) -> TrainResult:
             self.ahead = None
 
     model = _initial_model(config, classes, keras)
-    stem = config.out_dir / config.name
-    model_path = stem.with_suffix(".keras")
+    model_path = config.out_dir / f"{config.name}.keras"  # a name may hold dots: digitize.fast
     callbacks = [
         keras.callbacks.ModelCheckpoint(model_path, monitor="val_accuracy", save_best_only=True),
         keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=2, min_lr=1e-5),
@@ -262,7 +261,7 @@ def train(config: TrainConfig) -> TrainResult:
     classifier = Classifier(best)
     val_acc, val_loss = score(classifier.probabilities(x_val_in), y_val_in)
     test_acc, test_loss = score(classifier.probabilities(mnist.x_test), mnist.y_test)
-    plots = [stem.with_name(f"{config.name}.accuracy.png"), stem.with_name(f"{config.name}.loss.png")]
+    plots = [config.out_dir / f"{config.name}.accuracy.png", config.out_dir / f"{config.name}.loss.png"]
     from .report import plot_curves
 
     plot_curves(history, "accuracy", plots[0])
@@ -299,6 +298,6 @@ def train(config: TrainConfig) -> TrainResult:
         "versions": _versions(),
         "settings": settings,
     }
-    card_path = stem.with_name(f"{config.name}.card.json")
+    card_path = config.out_dir / f"{config.name}.card.json"
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return TrainResult(model_path, card_path, plots, card)

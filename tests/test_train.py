@@ -108,10 +108,10 @@ def test_fine_tune_averaged_with_its_start(tmp_path, mnist_path):
     for name, extra in (("plain", []), ("averaged", ["--average-with-init"])):
         result = CliRunner().invoke(main, ["train", *common, "--init", str(start / "digitize.keras"),
                                            "--learning-rate", "0.01", "--reject-share", "0.3", *extra,
-                                           "--out", str(tmp_path / name)])
+                                           "--out", str(tmp_path / name), "--name", "mine.fast"])
         assert result.exit_code == 0, result.output
-        runs[name] = load_model(tmp_path / name / "digitize.keras").get_weights()
-    card = json.loads((tmp_path / "averaged" / "digitize.card.json").read_text())
+        runs[name] = load_model(tmp_path / name / "mine.fast.keras").get_weights()  # a dot in the name stays
+    card = json.loads((tmp_path / "averaged" / "mine.fast.card.json").read_text())
     assert card["settings"]["average_with_init"] is True and card["settings"]["reject_fraction"] == 0.3
     initial = load_model(start / "digitize.keras").get_weights()
     # Training is seeded, so the averaged run's fine-tune is the plain run: the file holds their mean.
