@@ -28,6 +28,9 @@ FIELD_MAX_SIDE = 1000
 TINY_FIELD = 28
 #: ... this many pixels on its longer side before it is read.
 TINY_FIELD_READ_AS = 64
+#: Writing under this share of the median height of the handwriting in a page's fields is print
+#: (labels, captions): on its own in a box or outside the fields it is no number.
+SMALL_PRINT = 0.5
 #: Pages are read at about 150 dpi: plenty for a 28x28 digit, and 4x less work than 300 dpi.
 WORKING_SHORT_SIDE = 1300
 #: A piece whose "not a digit" probability passes this is dropped rather than forced into a digit.
@@ -136,7 +139,11 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
             numbers += numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}", cell_width=cell_width)
             free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
         heights = [b.h for n in numbers for b in n.blobs]
-        numbers += numbers_in_free_text(free, 0.5 * float(np.median(heights)) if heights else 0.0)
+        least = SMALL_PRINT * float(np.median(heights)) if heights else 0.0
+        # A box holding only print, far smaller than the page's handwriting, is an empty box
+        # with its caption ("Date", "No."), not a number.
+        numbers = [n for n in numbers if max(b.h for b in n.blobs) >= least]
+        numbers += numbers_in_free_text(free, least)
         numbers = in_reading_order(numbers)
     crops = [to_mnist(blob.mask) for number in numbers for blob in number.blobs]
     index: list[list[list[list[int]]]] = []

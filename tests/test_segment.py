@@ -789,3 +789,17 @@ def test_the_long_straight_bar_of_a_large_seven_on_a_page_is_no_rule_but_a_short
     layout = analyze(ink, whole_image_field=False)
     assert layout.ink[98:103, 105:150].any()  # the bar stays
     assert not layout.ink[150:153, 296:348].any()  # the underline goes
+
+
+def test_a_box_holding_only_its_printed_caption_gives_no_number():
+    """Real forms print a caption inside each box; an empty box then holds only that print."""
+    from digitize.reader import segment_page
+
+    def draw(image):
+        for i, (caption, number) in enumerate((("No.", "42"), ("Date", ""), ("Total", "907"))):
+            x = 40 + 260 * i
+            cv2.rectangle(image, (x, 100), (x + 220, 220), 0, 3)
+            cv2.putText(image, caption, (x + 8, 120), cv2.FONT_HERSHEY_PLAIN, 1.0, 60, 1, cv2.LINE_AA)
+            write(image, number, x + 40, 200, scale=2.2, thickness=5)
+    segments = segment_page("f", 1, page_with(draw, (400, 840)), mode="page")
+    assert [(n.field, len(n.blobs)) for n in segments.numbers] == [("box1", 2), ("box3", 3)]
