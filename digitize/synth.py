@@ -96,8 +96,11 @@ def _blank(width: int, height: int) -> np.ndarray:
     return np.full((height, width), 255, np.uint8)
 
 
+CAPTIONS = ("Amount", "No.", "Total", "Date", "Score")
+
+
 def form_page(rng: np.random.Generator, glyph: Glyph = hershey_glyph, dpi: int = 150) -> SynthPage:
-    """A form: labelled boxes with one number each, comb fields, and one box left empty."""
+    """A form: labelled, captioned boxes with one number each, comb fields, and one box left empty."""
     unit = dpi / 150
     page = _blank(int(8.5 * dpi), int(11 * dpi))
     truth: list[Truth] = []
@@ -111,6 +114,9 @@ def form_page(rng: np.random.Generator, glyph: Glyph = hershey_glyph, dpi: int =
             cv2.putText(page, f"Item {row * 2 + col + 1}", (x, y - int(10 * unit)), cv2.FONT_HERSHEY_PLAIN,
                         1.2 * unit, 90, 1, cv2.LINE_AA)
             cv2.rectangle(page, (x, y), (x + box_w, y + box_h), 0, max(2, int(2 * unit)))
+            # Real forms print a caption inside the box too; the empty box keeps only that.
+            cv2.putText(page, CAPTIONS[box_count % len(CAPTIONS)], (x + int(6 * unit), y + int(16 * unit)),
+                        cv2.FONT_HERSHEY_PLAIN, 0.9 * unit, 70, 1, cv2.LINE_AA)
             box_count += 1
             if not (row == 4 and col == 1):  # one box stays empty
                 number = random_number(rng, 1, 5)
