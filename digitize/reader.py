@@ -15,6 +15,7 @@ from typing import Callable, Literal
 import cv2
 import numpy as np
 
+from .augment import second_looks
 from .cleanup import clean_page
 from .layout import analyze
 from .model import DIGITS, REJECT
@@ -62,6 +63,11 @@ NEIGHBOURS_TO_COMPARE = 3
 #: ... and narrower than this many times their median width is one digit, never cut: two
 #: digits touching are about twice as wide as one.
 PAIR_WIDTH = 1.3
+
+
+#: A crop the model is less sure of than this is read again in a few shapes and the answers
+#: averaged (test-time augmentation, for the few hard crops only).
+SECOND_LOOK_BELOW = 0.6
 
 
 @dataclass
@@ -232,7 +238,25 @@ def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray])
         for page_probabilities, ids in zip(probabilities, pieces):
             page_probabilities[ids] = second[start : start + len(ids)]
             start += len(ids)
+    _look_again(pages, probabilities, predict)
     return probabilities
+
+
+def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
+                predict: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Average each hard crop's probabilities with those of its second looks, in one call."""
+    hard = [np.flatnonzero((p.sum(1) > 0) & (p[:, :DIGITS].max(1) < SECOND_LOOK_BELOW)) for p in probabilities]
+    looks = [look for page, ids in zip(pages, hard) for i in ids for look in second_looks(page.crops[i])]
+    if not looks:
+        return
+    answers = predict(np.stack(looks))
+    per_crop = len(looks) // sum(len(ids) for ids in hard)
+    start = 0
+    for page_probabilities, ids in zip(probabilities, hard):
+        if len(ids):
+            seen = answers[start : start + len(ids) * per_crop].reshape(len(ids), per_crop, -1)
+            page_probabilities[ids] = (page_probabilities[ids] + seen.sum(1)) / (1 + per_crop)
+            start += len(ids) * per_crop
 
 
 def _stacked(crops: list[np.ndarray]) -> np.ndarray:

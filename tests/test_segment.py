@@ -803,3 +803,28 @@ def test_a_box_holding_only_its_printed_caption_gives_no_number():
             write(image, number, x + 40, 200, scale=2.2, thickness=5)
     segments = segment_page("f", 1, page_with(draw, (400, 840)), mode="page")
     assert [(n.field, len(n.blobs)) for n in segments.numbers] == [("box1", 2), ("box3", 3)]
+
+
+def test_only_hard_crops_get_a_second_look_and_its_answers_are_averaged_in():
+    from digitize.reader import classify, segment_page
+
+    def draw(image):
+        write(image, "3", 100, 200, scale=3.0, thickness=6)
+        write(image, "7", 300, 200, scale=3.0, thickness=6)
+    segments = segment_page("f", 1, page_with(draw), mode="page")
+    assert len(segments.crops) == 2
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        answers = np.zeros((len(crops), 11), np.float32)
+        answers[:, 3] = 1.0  # sure of everything ...
+        if len(calls) == 1:
+            answers[0, 3] = answers[0, 8] = 0.5  # ... except the first crop, the first time
+        return answers
+
+    (probabilities,) = classify([segments], predict)
+    looks = calls[-1]
+    assert calls[0] == 2 and looks == 5  # five looks at the one hard crop, none at the sure one
+    assert probabilities[0, 3] == pytest.approx((0.5 + looks) / (1 + looks))
+    assert probabilities[0, 8] == pytest.approx(0.5 / (1 + looks)) and probabilities[1, 3] == 1.0
