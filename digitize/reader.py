@@ -20,7 +20,7 @@ from .cleanup import clean_page
 from .layout import analyze
 from .model import DIGITS, REJECT
 from .normalize import to_mnist
-from .segment import Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text, split_hypotheses
+from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text, split_hypotheses
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
@@ -55,6 +55,11 @@ DOUBT_REJECT = 0.02
 #: pair read as one digit does not outscore its cut into two. Higher weights gain a few more
 #: pairs but start cutting lone digits cut out tightly (bench/digits.py) in two.
 WHOLE_REJECT_WEIGHT = 3
+#: A blob the model believes is no single digit at least this much ...
+NOT_ONE_DIGIT = 0.5
+#: ... is offered cuts down to this width over height (two digits written close can be as
+#: narrow as they are tall); other blobs from segment.CUT_WIDTH.
+NOT_ONE_CUT_WIDTH = 0.75
 #: A blob this many times wider than tall is cut unless the model is at least WIDE_SURE sure.
 WIDE = 1.2
 WIDE_SURE = 0.995
@@ -229,7 +234,8 @@ def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray])
         places = [(n, b) for n, per_blob in enumerate(page.index) for b in range(len(per_blob))]
         wide = _wide([page.numbers[n].blobs[b] for n, b in places])
         doubted = _doubts_one_digit(digits.max(1), reject, wide)
-        pieces.append(_add_cuts(page, [place for place, doubt in zip(places, doubted) if doubt]))
+        rejected = reject > NOT_ONE_DIGIT
+        pieces.append(_add_cuts(page, [(place, bool(no)) for place, doubt, no in zip(places, doubted, rejected) if doubt]))
         probabilities.append(np.zeros((len(page.crops), first.shape[1]), np.float32))
         probabilities[-1][ids] = page_first
     if any(pieces):
@@ -263,15 +269,16 @@ def _stacked(crops: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(crops) if crops else np.zeros((0, 28, 28), np.uint8)
 
 
-def _add_cuts(segments: Segments, places: list[tuple[int, int]]) -> list[int]:
+def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], bool]]) -> list[int]:
     """Add the ways to cut these blobs (number, blob) as hypotheses; return the new crop ids."""
     crops: list[np.ndarray] = []
     start = len(segments.crops)
-    for n, b in places:
+    for (n, b), not_one in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
         if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width or _as_narrow_as_one(number.blobs, b):
             continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
-        for pieces in split_hypotheses(number.blobs[b], number.height)[1:]:
+        narrowest = NOT_ONE_CUT_WIDTH if not_one else CUT_WIDTH
+        for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)
             crops.extend(to_mnist(piece.mask) for piece in pieces)

@@ -581,12 +581,17 @@ def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
     return inside
 
 
-def split_hypotheses(blob: Blob, height: float) -> list[list[Blob]]:
+#: A blob narrower than this share of its height (or of the typical digit's) is, by default, one
+#: digit, never cut.
+CUT_WIDTH = 0.95
+
+
+def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
     """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits, with
     upright cuts and, for writing that leans, with cuts along its slant too: upright cuts
     through a leaning pair take a piece of one digit with the other (the classifier picks)."""
     hypotheses = [[blob]]
-    if blob.w < 0.95 * max(blob.h, 0.6 * height):
+    if blob.w < narrowest * max(blob.h, 0.6 * height):
         return hypotheses
     ink = blob.mask > 0
     upright = np.zeros(blob.h, int)

@@ -834,3 +834,28 @@ def test_only_hard_crops_get_a_second_look_and_its_answers_are_averaged_in():
     assert probabilities[0, 3] == pytest.approx((0.5 + looks) / (1 + looks))
     assert probabilities[0, 8] == pytest.approx(0.5 / (1 + looks)) and probabilities[1, 3] == 1.0
 
+
+@pytest.mark.parametrize("reject, cut", [(0.9, True), (0.1, False)])
+def test_a_blob_as_narrow_as_tall_is_cut_only_when_the_model_says_it_is_no_single_digit(reject, cut):
+    """Two digits written close ('11', '92') can be no wider than tall: cut them when the model
+    believes the blob is no digit, never a single digit of that shape it merely doubts."""
+    from digitize.reader import classify, segment_page
+
+    def draw(image):  # two strokes joined near their feet, a little narrower than tall
+        strokes = np.array([[150, 100], [155, 180], [176, 150], [186, 180], [202, 100]], np.int32)
+        cv2.polylines(image, [strokes], False, 0, 6, cv2.LINE_AA)
+    segments = segment_page("f", 1, page_with(draw), mode="page")
+    (blob,) = segments.numbers[0].blobs
+    assert 0.75 * blob.h < blob.w < 0.95 * blob.h
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        answers = np.zeros((len(crops), 11), np.float32)
+        answers[:, 1] = 1.0
+        if len(calls) == 1:
+            answers[0, 1], answers[0, 10] = 1.0 - reject, reject
+        return answers
+
+    classify([segments], predict)
+    assert (len(segments.index[0][0]) > 1) == cut
