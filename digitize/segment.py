@@ -586,12 +586,17 @@ def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
 CUT_WIDTH = 0.95
 
 
+#: A blob under this many pixels tall is read whole: cut in two, its pieces are specks the model
+#: reads as anything (a register's 9x8 px '0' was read as '13').
+SMALLEST_CUT = 12
+
+
 def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
     """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits, with
     upright cuts and, for writing that leans, with cuts along its slant too: upright cuts
     through a leaning pair take a piece of one digit with the other (the classifier picks)."""
     hypotheses = [[blob]]
-    if blob.w < narrowest * max(blob.h, 0.6 * height):
+    if blob.h < SMALLEST_CUT or blob.w < narrowest * max(blob.h, 0.6 * height):
         return hypotheses
     ink = blob.mask > 0
     upright = np.zeros(blob.h, int)

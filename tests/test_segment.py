@@ -859,3 +859,19 @@ def test_a_blob_as_narrow_as_tall_is_cut_only_when_the_model_says_it_is_no_singl
 
     classify([segments], predict)
     assert (len(segments.index[0][0]) > 1) == cut
+
+
+def test_a_blob_too_small_to_hold_two_digits_is_never_cut():
+    from digitize.segment import SMALLEST_CUT, split_hypotheses
+
+    def two_rings(scale):
+        mask = np.zeros((14 * scale, 26 * scale), np.uint8)
+        for x in (7, 17):  # touching
+            cv2.ellipse(mask, (x * scale, 7 * scale), (5 * scale, 5 * scale), 0, 0, 360, 255, max(1, scale))
+        (blob,) = blobs_in(mask)
+        return blob
+
+    small, large = two_rings(1), two_rings(3)
+    assert small.h < SMALLEST_CUT <= large.h
+    assert len(split_hypotheses(small, small.h)) == 1
+    assert any(len(h) == 2 for h in split_hypotheses(large, large.h))
