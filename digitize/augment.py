@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .normalize import to_mnist
+from .normalize import ink_only, to_mnist
 
 
 def _affine(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -98,8 +98,9 @@ def _stroke(canvas: np.ndarray, points: np.ndarray, thickness: int) -> None:
     cv2.polylines(canvas, [points.astype(np.int32)], False, 255, thickness, cv2.LINE_AA)
 
 
-def junk_image(rng: np.random.Generator, digits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """One "not a digit" example, drawn on a 56x56 canvas and normalized like a crop."""
+def junk_image(rng: np.random.Generator, digits: np.ndarray, labels: np.ndarray, ones: np.ndarray) -> np.ndarray:
+    """One "not a digit" example, drawn on a 56x56 canvas and normalized like a crop; `ones`
+    indexes the '1's among `digits`."""
     canvas = np.zeros((56, 56), np.uint8)
     kind = int(rng.integers(0, 10))
     t = int(rng.integers(2, 6))
@@ -134,7 +135,6 @@ def junk_image(rng: np.random.Generator, digits: np.ndarray, labels: np.ndarray)
         count = 3 if kind == 9 else 2
         picks = rng.integers(0, len(digits), count)
         if rng.random() < 0.5:  # a '1' touching its neighbour ('11', '21') reads as a sure '4'
-            ones = np.flatnonzero(labels == 1)
             picks[rng.integers(0, count)] = ones[rng.integers(0, len(ones))] if len(ones) else picks[0]
         row = touching_digits([continental(digits[i], int(labels[i]), rng) if rng.random() < 0.3 else digits[i]
                                for i in picks], rng)
@@ -142,18 +142,11 @@ def junk_image(rng: np.random.Generator, digits: np.ndarray, labels: np.ndarray)
     return to_mnist(canvas)
 
 
-def _ink_only(image: np.ndarray) -> np.ndarray:
-    rows, cols = np.flatnonzero(image.max(1) > 40), np.flatnonzero(image.max(0) > 40)
-    if rows.size == 0:
-        return image
-    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
 def touching_digits(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """Digits written so close that their ink touches or crosses, as segmentation hands them
     over: one blob. Each digit is moved left until its ink meets the ink before it, then a
     little further (never so far that two '1's merge into one thick stroke)."""
-    parts = [_ink_only(d) for d in digits]
+    parts = [ink_only(d) for d in digits]
     most_overlap = min(3, min(p.shape[1] for p in parts) // 4)
     height = max(p.shape[0] for p in parts) + 4
     canvas = np.zeros((height, sum(p.shape[1] for p in parts) + 2), np.uint8)
@@ -172,7 +165,7 @@ def touching_digits(digits: list[np.ndarray], rng: np.random.Generator) -> np.nd
         np.maximum(region, part[:, : region.shape[1]], out=region)
         right_edge[top : top + h] = np.maximum(right_edge[top : top + h],
                                                np.where(inked.any(1), x + w - 1 - inked[:, ::-1].argmax(1), -1))
-    return _ink_only(canvas)
+    return ink_only(canvas)
 
 
 _SECOND_LOOK_TILTS = (-8.0, 8.0)
@@ -200,4 +193,5 @@ def junk_batch(rng: np.random.Generator, count: int, digits: np.ndarray, labels:
     """`count` reject-class examples; `digits` (with their `labels`) get stuck together."""
     if count <= 0:
         return np.zeros((0, 28, 28), np.uint8)
-    return np.stack([junk_image(rng, digits, labels) for _ in range(count)])
+    ones = np.flatnonzero(labels == 1)
+    return np.stack([junk_image(rng, digits, labels, ones) for _ in range(count)])

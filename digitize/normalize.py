@@ -16,6 +16,14 @@ BOX = 20
 TARGET_STROKE = 2.9
 
 
+def ink_only(image: np.ndarray, level: int = 40) -> np.ndarray:
+    """The image cut to the box of its pixels brighter than `level` (all of it if there are none)."""
+    rows, cols = np.flatnonzero(image.max(1) > level), np.flatnonzero(image.max(0) > level)
+    if rows.size == 0:
+        return image
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of binary ink: twice its area over its outline length."""
     binary = cv2.threshold(mask, 127, 1, cv2.THRESH_BINARY)[1]

@@ -12,6 +12,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from .normalize import ink_only
+
 Glyph = Callable[[int, np.random.Generator], np.ndarray]  # digit → white-on-black ink image
 
 
@@ -47,9 +49,7 @@ def mnist_glyphs(images: np.ndarray, labels: np.ndarray) -> Glyph:
 
     def glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
         pool = by_digit[digit]
-        image = pool[int(rng.integers(0, len(pool)))]
-        ys, xs = np.nonzero(image > 30)
-        return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        return ink_only(pool[int(rng.integers(0, len(pool)))], level=30)
 
     return glyph
 
