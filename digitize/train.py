@@ -143,10 +143,10 @@ def average_weights(models: list[Any]) -> list[np.ndarray]:
     """The mean of same-architecture models' weights (batch-norm statistics included). Models
     fine-tuned from one start stay in one basin of the loss, so their mean is a model too,
     usually better than each (Wortsman et al. 2022, "model soups")."""
-    shapes = [[w.shape for w in model.get_weights()] for model in models]
-    if any(s != shapes[0] for s in shapes[1:]):
+    weights = [model.get_weights() for model in models]
+    if any([w.shape for w in each] != [w.shape for w in weights[0]] for each in weights[1:]):
         raise DigitizeError("only models of the same architecture can be averaged")
-    return [np.mean(weights, axis=0) for weights in zip(*(model.get_weights() for model in models))]
+    return [np.mean(layer, axis=0) for layer in zip(*weights)]
 
 
 def _initial_model(config: TrainConfig, classes: int, keras: Any) -> Any:
