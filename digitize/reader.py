@@ -252,17 +252,15 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
                 predict: Callable[[np.ndarray], np.ndarray]) -> None:
     """Average each hard crop's probabilities with those of its second looks, in one call."""
     hard = [np.flatnonzero((p.sum(1) > 0) & (p[:, :DIGITS].max(1) < SECOND_LOOK_BELOW)) for p in probabilities]
-    looks = [look for page, ids in zip(pages, hard) for i in ids for look in second_looks(page.crops[i])]
+    looks = [np.stack(second_looks(page.crops[i])) for page, ids in zip(pages, hard) for i in ids]
     if not looks:
         return
-    answers = predict(np.stack(looks))
-    per_crop = len(looks) // sum(len(ids) for ids in hard)
+    answers = predict(np.concatenate(looks)).reshape(len(looks), len(looks[0]), -1)  # crop → look → class
     start = 0
     for page_probabilities, ids in zip(probabilities, hard):
-        if len(ids):
-            seen = answers[start : start + len(ids) * per_crop].reshape(len(ids), per_crop, -1)
-            page_probabilities[ids] = (page_probabilities[ids] + seen.sum(1)) / (1 + per_crop)
-            start += len(ids) * per_crop
+        seen = answers[start : start + len(ids)]
+        page_probabilities[ids] = (page_probabilities[ids] + seen.sum(1)) / (1 + seen.shape[1])
+        start += len(ids)
 
 
 def _stacked(crops: list[np.ndarray]) -> np.ndarray:
