@@ -36,13 +36,13 @@ def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple
 
     An image shorter than that has none: an opening takes the outside for ink, and would make
     a postal digit's stroke from edge to edge a rule."""
-    def runs(source: np.ndarray, size: tuple[int, int], room: int) -> np.ndarray:
+    def runs(size: tuple[int, int], room: int, gap: int = 0) -> np.ndarray:
         if max(size) > room:
             return np.zeros_like(ink)
-        return cv2.morphologyEx(source, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-    bridged = cv2.dilate(ink, np.ones((1, RULE_GAP + 1), np.uint8))
-    horizontal = cv2.bitwise_and(runs(bridged, (min_horizontal, 1), ink.shape[1]), ink)
-    return horizontal, runs(ink, (1, min_vertical), ink.shape[0])
+        source = cv2.dilate(ink, np.ones((1, gap + 1), np.uint8)) if gap else ink
+        opened = cv2.morphologyEx(source, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+        return cv2.bitwise_and(opened, ink) if gap else opened
+    return runs((min_horizontal, 1), ink.shape[1], RULE_GAP), runs((1, min_vertical), ink.shape[0])
 
 
 #: A run "meets" a rule within this many pixels of it.
