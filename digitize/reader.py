@@ -68,6 +68,11 @@ NEIGHBOURS_TO_COMPARE = 3
 #: ... and narrower than this many times their median width is one digit, never cut: two
 #: digits touching are about twice as wide as one.
 PAIR_WIDTH = 1.3
+#: Up to this many times their median width, a blob is one digit unless the model has some
+#: belief that it is no single digit: a wide '4' or '5' read unsurely as itself cuts into two
+#: sure '1's or a '6' and a '5', while two digits touching keep some "not a digit" belief.
+WIDE_DIGIT_WIDTH = 1.8
+PAIR_REJECT = 0.2
 
 
 #: A crop the model is less sure of than this is read again in a few shapes and the answers
@@ -234,8 +239,7 @@ def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray])
         places = [(n, b) for n, per_blob in enumerate(page.index) for b in range(len(per_blob))]
         wide = _wide([page.numbers[n].blobs[b] for n, b in places])
         doubted = _doubts_one_digit(digits.max(1), reject, wide)
-        rejected = reject > NOT_ONE_DIGIT
-        pieces.append(_add_cuts(page, [(place, bool(no)) for place, doubt, no in zip(places, doubted, rejected) if doubt]))
+        pieces.append(_add_cuts(page, [(place, float(whole_reject)) for place, doubt, whole_reject in zip(places, doubted, reject) if doubt]))
         probabilities.append(np.zeros((len(page.crops), first.shape[1]), np.float32))
         probabilities[-1][ids] = page_first
     if any(pieces):
@@ -267,15 +271,16 @@ def _stacked(crops: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(crops) if crops else np.zeros((0, 28, 28), np.uint8)
 
 
-def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], bool]]) -> list[int]:
-    """Add the ways to cut these blobs (number, blob) as hypotheses; return the new crop ids."""
+def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]]) -> list[int]:
+    """Add the ways to cut these blobs (number, blob; its "not a digit" probability) as
+    hypotheses; return the new crop ids."""
     crops: list[np.ndarray] = []
     start = len(segments.crops)
-    for (n, b), not_one in places:
+    for (n, b), reject in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
-        if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width or _as_narrow_as_one(number.blobs, b):
+        if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width or _as_narrow_as_one(number.blobs, b, reject):
             continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
-        narrowest = NOT_ONE_CUT_WIDTH if not_one else CUT_WIDTH
+        narrowest = NOT_ONE_CUT_WIDTH if reject > NOT_ONE_DIGIT else CUT_WIDTH
         for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)
@@ -285,9 +290,12 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], bool]]) ->
     return list(range(start, start + len(crops)))
 
 
-def _as_narrow_as_one(blobs: list[Blob], index: int) -> bool:
+def _as_narrow_as_one(blobs: list[Blob], index: int, reject: float) -> bool:
     others = [blob.w for i, blob in enumerate(blobs) if i != index]
-    return len(others) >= NEIGHBOURS_TO_COMPARE and blobs[index].w < PAIR_WIDTH * float(np.median(others))
+    if len(others) < NEIGHBOURS_TO_COMPARE:
+        return False
+    widest_one = WIDE_DIGIT_WIDTH if reject < PAIR_REJECT else PAIR_WIDTH
+    return blobs[index].w < widest_one * float(np.median(others))
 
 
 def _cut_penalty(pieces: int) -> float:

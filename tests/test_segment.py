@@ -386,8 +386,13 @@ def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two():
     assert [read.number for read in decide(segments, probabilities)] == ["000"]
 
 
-@pytest.mark.parametrize("touching_pair, cut", [(False, False), (True, True)])
-def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(touching_pair, cut, monkeypatch):
+@pytest.mark.parametrize("last, reject, cut", [
+    ("alike", 0.0, False),
+    ("touching pair", 0.0, True),  # 1.85 times as wide as the others
+    ("wide", 0.0, False),  # 1.5 times as wide: a wide digit, unless ...
+    ("wide", 0.3, True),  # ... the model has some belief that it is no single digit
+])
+def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(last, reject, cut, monkeypatch):
     """Every whole read as an unsure '1' and every cut piece as a sure '7': only a blob clearly
     wider than its neighbours (two touching) is worth cutting. (Second looks are off: the stub
     answers by call.)"""
@@ -396,9 +401,13 @@ def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(touching
     monkeypatch.setattr("digitize.reader.SECOND_LOOK_BELOW", 0.0)
 
     def draw(image):
-        for x in (40, 105, 170, 235, 300):  # open 'C's as wide as tall: each could be cut
+        for x in (40, 105, 170, 235):  # open 'C's as wide as tall: each could be cut
             cv2.ellipse(image, (x, 60), (28, 24), 0, 45, 315, 0, 5)
-        if touching_pair:  # a second 'C' touching the last one
+        if last == "wide":
+            cv2.ellipse(image, (320, 60), (42, 24), 0, 45, 315, 0, 5)
+        else:
+            cv2.ellipse(image, (300, 60), (28, 24), 0, 45, 315, 0, 5)
+        if last == "touching pair":  # a second 'C' touching the last one
             cv2.ellipse(image, (347, 60), (28, 24), 0, 45, 315, 0, 5)
     segments = segment_page("f", 1, page_with(draw, (120, 400)), mode="field")
     calls = []
@@ -406,8 +415,10 @@ def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(touching
     def predict(crops):
         calls.append(len(crops))
         rows = np.zeros((len(crops), 11), np.float32)
-        digit = 1 if len(calls) == 1 else 7
-        rows[:, digit], rows[:, 0] = (0.55, 0.45) if digit == 1 else (1.0, 0.0)
+        if len(calls) == 1:
+            rows[:, 1], rows[:, 10], rows[:, 0] = 0.55, reject, 0.45 - reject
+        else:
+            rows[:, 7] = 1.0
         return rows
     numbers = [read.number for read in decide(segments, classify([segments], predict)[0])]
     assert len(segments.numbers[0].blobs) == 5
