@@ -302,8 +302,10 @@ def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int
 FLAG_HEIGHT = 0.4
 #: ... sits with its middle in this top share of the digit it belongs to ...
 FLAG_TOP = 0.2
-#: ... and starts at most this many digit heights right of that digit's body.
+#: ... and starts at most this many digit heights right of that digit's body. It may be as long
+#: as this many digit heights: a quick flag often reaches well past the digit.
 FLAG_REACH = 0.2
+FLAG_LENGTH = 1.3
 
 
 def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
@@ -327,7 +329,7 @@ def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
 def _flag_shaped(mark: Blob, height: float) -> bool:
     """Small, not tall, and one stroke (a cheque's '=' is two)."""
     if not (max(2.0, 0.1 * height) <= mark.h < FLAG_HEIGHT * height
-            and 0.2 * height <= mark.w <= 0.8 * height and mark.w >= 0.8 * mark.h):
+            and 0.2 * height <= mark.w <= FLAG_LENGTH * height and mark.w >= 0.8 * mark.h):
         return False
     return _pen_crossings(mark) <= 1.2
 

@@ -276,17 +276,21 @@ def test_broken_five_is_joined():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 1
 
 
-@pytest.mark.parametrize("flag_x, flag_y, joined", [(140, 56, True), (160, 100, False)])
-def test_a_five_s_flag_written_apart_at_its_top_right_is_joined_but_a_dash_at_mid_height_is_not(flag_x, flag_y, joined):
+@pytest.mark.parametrize("flag_x, flag_y, length, joined", [
+    (140, 56, 28, True),
+    (140, 56, 64, True),  # a flag about as long as the digit is tall
+    (160, 100, 28, False),
+])
+def test_a_five_s_flag_written_apart_at_its_top_right_is_joined_but_a_dash_at_mid_height_is_not(flag_x, flag_y, length, joined):
     def draw(image):
         write(image, "2", 30, 125, scale=2.5, thickness=5)
         cv2.line(image, (120, 62), (118, 90), 0, 5)  # a '5' written as a stem and belly ...
         cv2.ellipse(image, (132, 106), (18, 18), 0, 200, 500, 0, 5)
-        cv2.line(image, (flag_x, flag_y + 4), (flag_x + 28, flag_y - 2), 0, 5)  # ... then its flag, apart
-    numbers = cell_numbers(draw, (180, 240))
+        cv2.line(image, (flag_x, flag_y + 4), (flag_x + length, flag_y - 2), 0, 5)  # ... then its flag, apart
+    numbers = cell_numbers(draw, (180, 260))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
     five = numbers[0].blobs[1]
-    assert (five.x + five.w >= flag_x + 25) == joined and five.y < 60
+    assert (five.x + five.w >= flag_x + length - 3) == joined and five.y < 60
 
 
 def test_a_digit_broken_across_is_joined_before_its_small_half_is_taken_for_a_speck():
