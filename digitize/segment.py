@@ -314,7 +314,6 @@ def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
     reaching out past it. In the register cells about a quarter of the 5s are written so."""
     bodies = [b for b in blobs if b.h >= 0.6 * height]
     flags_of: dict[int, list[Blob]] = {}  # id of a digit → its flags
-    flags: set[int] = set()
     for mark in filter(lambda m: _flag_shaped(m, height), blobs):
         owners = [b for b in bodies if b.x + 0.3 * b.w <= mark.x <= b.x + b.w + FLAG_REACH * height
                   and mark.x + mark.w >= b.x + b.w + 0.1 * height
@@ -322,8 +321,18 @@ def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
         if owners:
             owner = min(owners, key=lambda b: mark.x - (b.x + b.w))
             flags_of.setdefault(id(owner), []).append(mark)
-            flags.add(id(mark))
-    return [functools.reduce(join, flags_of.get(id(b), []), b) for b in blobs if id(b) not in flags]
+    return _with_parts(blobs, flags_of)
+
+
+def _side_gap(a: Blob, b: Blob) -> int:
+    """Columns between two blobs side by side (negative where they overlap)."""
+    return max(b.x - a.x - a.w, a.x - b.x - b.w)
+
+
+def _with_parts(blobs: list[Blob], parts_of: dict[int, list[Blob]]) -> list[Blob]:
+    """Each blob joined with the parts found to belong to it (by its id); the parts gone."""
+    parts = {id(part) for found in parts_of.values() for part in found}
+    return [functools.reduce(join, parts_of.get(id(b), []), b) for b in blobs if id(b) not in parts]
 
 
 def _flag_shaped(mark: Blob, height: float) -> bool:
@@ -450,7 +459,34 @@ def digit_pieces(blobs: list[Blob], height: float) -> list[Blob]:
     """Marks dropped and broken digits joined. A 5's flag and the halves of a digit broken across
     are joined first, so that neither is taken for a mark on its own."""
     whole = join_broken(attach_flags(blobs, height), height, _halves_of_one_digit)
-    return join_broken(drop_marks(whole, height), height)
+    return attach_arms(join_broken(drop_marks(whole, height), height), height)
+
+
+#: An arm is lower than this share of a digit ...
+ARM_HEIGHT = 0.6
+#: ... ends at most this many digit heights left of the digit it belongs to ...
+ARM_GAP = 0.1
+#: ... and hangs from that digit's top, ending above this share of its height.
+ARM_FOOT = 0.6
+
+
+def attach_arms(blobs: list[Blob], height: float) -> list[Blob]:
+    """Join a short upright stroke hanging from the top of the digit just right of it to that
+    digit: the arm of an open '4' written apart from its stem, a lead-in tick. On its own it
+    reads as a sure '1' or '6'. A flat stroke is a dash or the flag of the digit before."""
+    bodies = [b for b in blobs if b.h >= 0.6 * height]
+    arms_of: dict[int, list[Blob]] = {}  # id of a digit → its arms
+    for piece in blobs:
+        if not (piece.h < ARM_HEIGHT * height and piece.w < 0.8 * height and piece.h >= 0.7 * piece.w):
+            continue
+        beside = [b for b in bodies if b is not piece and b.y < piece.y + piece.h and piece.y < b.y + b.h]
+        if not beside:
+            continue
+        body = min(beside, key=lambda b: _side_gap(piece, b))
+        if (_side_gap(piece, body) <= ARM_GAP * height and body.cx > piece.cx and abs(piece.y - body.y) <= 0.25 * body.h
+                and piece.y + piece.h <= body.y + ARM_FOOT * body.h):
+            arms_of.setdefault(id(body), []).append(piece)
+    return _with_parts(blobs, arms_of)
 
 
 #: A detached piece this share of a digit tall or more is no bar or hook.

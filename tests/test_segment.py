@@ -293,6 +293,18 @@ def test_a_five_s_flag_written_apart_at_its_top_right_is_joined_but_a_dash_at_mi
     assert (five.x + five.w >= flag_x + length - 3) == joined and five.y < 60
 
 
+@pytest.mark.parametrize("stem_x, joined", [(132, True), (150, False)])
+def test_the_arm_of_an_open_four_written_apart_just_before_its_stem_is_part_of_it(stem_x, joined):
+    def draw(image):
+        write(image, "7", 10, 112, scale=3.4, thickness=6)
+        cv2.polylines(image, [np.array([[100, 40], [100, 72], [120, 72]], np.int32)], False, 0, 5)  # the arm ...
+        cv2.line(image, (stem_x, 40), (stem_x, 110), 0, 8)  # ... and the stem, apart
+    numbers = cell_numbers(draw, (150, 220))
+    assert len(numbers) == 1
+    assert len(numbers[0].blobs) == (2 if joined else 3)
+    assert (numbers[0].blobs[-1].x < 100) == joined
+
+
 def test_a_digit_broken_across_is_joined_before_its_small_half_is_taken_for_a_speck():
     def draw(image):
         write(image, "58", 20, 80, scale=2.0, thickness=5)
