@@ -73,6 +73,9 @@ PAIR_WIDTH = 1.3
 #: sure '1's or a '6' and a '5', while two digits touching keep some "not a digit" belief.
 WIDE_DIGIT_WIDTH = 1.8
 PAIR_REJECT = 0.2
+#: A number with fewer neighbours is judged against the page's handwriting (its median width
+#: over height) when the page holds at least this many blobs.
+PAGE_SAMPLE = 12
 
 
 #: A crop the model is less sure of than this is read again in a few shapes and the answers
@@ -239,7 +242,8 @@ def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray])
         places = [(n, b) for n, per_blob in enumerate(page.index) for b in range(len(per_blob))]
         wide = _wide([page.numbers[n].blobs[b] for n, b in places])
         doubted = _doubts_one_digit(digits.max(1), reject, wide)
-        pieces.append(_add_cuts(page, [(place, float(whole_reject)) for place, doubt, whole_reject in zip(places, doubted, reject) if doubt]))
+        doubts = [(place, float(whole_reject)) for place, doubt, whole_reject in zip(places, doubted, reject) if doubt]
+        pieces.append(_add_cuts(page, doubts, _typical_aspect(page)))
         probabilities.append(np.zeros((len(page.crops), first.shape[1]), np.float32))
         probabilities[-1][ids] = page_first
     if any(pieces):
@@ -271,14 +275,21 @@ def _stacked(crops: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(crops) if crops else np.zeros((0, 28, 28), np.uint8)
 
 
-def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]]) -> list[int]:
+def _typical_aspect(segments: Segments) -> float | None:
+    """Median width over height of the page's blobs, where it has enough of them to tell."""
+    blobs = [blob for number in segments.numbers for blob in number.blobs]
+    return float(np.median([blob.w / blob.h for blob in blobs])) if len(blobs) >= PAGE_SAMPLE else None
+
+
+def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], page_aspect: float | None) -> list[int]:
     """Add the ways to cut these blobs (number, blob; its "not a digit" probability) as
     hypotheses; return the new crop ids."""
     crops: list[np.ndarray] = []
     start = len(segments.crops)
     for (n, b), reject in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
-        if len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width or _as_narrow_as_one(number.blobs, b, reject):
+        if (len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width
+                or _as_narrow_as_one(number.blobs, b, reject, page_aspect)):
             continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
         narrowest = NOT_ONE_CUT_WIDTH if reject > NOT_ONE_DIGIT else CUT_WIDTH
         for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
@@ -290,12 +301,15 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]]) -
     return list(range(start, start + len(crops)))
 
 
-def _as_narrow_as_one(blobs: list[Blob], index: int, reject: float) -> bool:
-    others = [blob.w for i, blob in enumerate(blobs) if i != index]
-    if len(others) < NEIGHBOURS_TO_COMPARE:
-        return False
+def _as_narrow_as_one(blobs: list[Blob], index: int, reject: float, page_aspect: float | None) -> bool:
+    """No wider than one digit of this writing: of the number's other digits, or in a short
+    number, of the page's (a wide '5' alone in "55" is as easily cut into "65")."""
     widest_one = WIDE_DIGIT_WIDTH if reject < PAIR_REJECT else PAIR_WIDTH
-    return blobs[index].w < widest_one * float(np.median(others))
+    blob = blobs[index]
+    others = [other.w for i, other in enumerate(blobs) if i != index]
+    if len(others) >= NEIGHBOURS_TO_COMPARE:
+        return blob.w < widest_one * float(np.median(others))
+    return page_aspect is not None and blob.w < widest_one * page_aspect * blob.h
 
 
 def _cut_penalty(pieces: int) -> float:

@@ -441,6 +441,40 @@ def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(last, re
     assert numbers == (["111177"] if cut else ["11111"])
 
 
+@pytest.mark.parametrize("other_numbers, cut", [(False, True), (True, False)])
+def test_a_wide_digit_in_a_short_number_is_judged_against_the_page_s_writing(other_numbers, cut, monkeypatch):
+    """A number of a '1' and a blob of two 'C's run together, 1.55 times as wide as tall: alone
+    on the page it may be two digits touching; on a page of digits as wide as tall, it is one
+    wide digit.
+    Every whole is an unsure '1', every cut piece a sure '7' (second looks off: stub by call)."""
+    from digitize.reader import classify, decide, segment_page
+
+    monkeypatch.setattr("digitize.reader.SECOND_LOOK_BELOW", 0.0)
+
+    def draw(image):
+        if other_numbers:  # two numbers of five digits each above it
+            for start in (40, 440):
+                for i in range(5):
+                    cv2.ellipse(image, (start + 65 * i, 60), (28, 24), 0, 45, 315, 0, 5)
+        cv2.line(image, (40, 176), (40, 224), 0, 5)
+        cv2.ellipse(image, (100, 200), (28, 24), 0, 45, 315, 0, 5)
+        cv2.ellipse(image, (130, 200), (28, 24), 0, 45, 315, 0, 5)
+    segments = segment_page("f", 1, page_with(draw, (260, 800)), mode="page")
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        if len(calls) == 1:
+            rows[:, 1], rows[:, 0] = 0.55, 0.45
+        else:
+            rows[:, 7] = 1.0
+        return rows
+    numbers = [read.number for read in decide(segments, classify([segments], predict)[0])]
+    assert numbers[-1] == ("177" if cut else "11")
+    assert len(numbers) == (3 if other_numbers else 1)
+
+
 def test_digit_crossing_a_box_line_survives_rule_removal():
     def draw(image):
         cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
