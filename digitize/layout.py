@@ -301,10 +301,15 @@ def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
     for a vertical one): the median over its columns of the unbroken ink above and below. An
     opening keeps only the rows of a slanted bar that run its whole length; the median ignores
     digits standing on a rule."""
+    return float(np.median(_thickness_along(ink, x, row, width)))
+
+
+def _thickness_along(ink: np.ndarray, x: int, row: int, width: int) -> np.ndarray:
+    """Per column of a horizontal run through this row, the unbroken ink above and below."""
     column = ink[:, x : x + width] > 0
     up = np.cumprod(column[row::-1], axis=0).sum(axis=0)
     down = np.cumprod(column[row:], axis=0).sum(axis=0)
-    return float(np.median(np.maximum(up + down - 1, 0)))
+    return np.maximum(up + down - 1, 0)
 
 
 def _pen_width(ink: np.ndarray) -> float:
@@ -326,6 +331,9 @@ def _without_runs(ink: np.ndarray, runs: np.ndarray, across: tuple[int, int]) ->
 #: In a cut-out field, a vertical run is a '1' when writing at least this share of its height
 #: is beside it, on its line.
 ONE_HEIGHT = 0.6
+#: Where at least this share of the run lies above or below that writing, its thickness is
+#: judged there: a grid line of squared paper through a digit is a hairline outside it.
+CLEAR_SHARE = 0.25
 #: ... or when the writing it belongs to is at least this share of the image wide.
 GLYPH_WIDTH = 0.7
 
@@ -350,9 +358,16 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         x, y, w, h, _ = stats[label]
         own = labels[y : y + h, x : x + w] == label
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
-        beside = ((others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])).any()
-        thickness = _stroke_thickness(ink.T, y, x + w // 2, h)
-        beside = beside and thickness >= 0.5 * pen  # a hairline beside the writing is ruling
+        near = (others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])
+        across = _thickness_along(ink.T, y, x + w // 2, h)  # per row of the run
+        if near.any():
+            top, bottom = others[near, 1].min(), (others[near, 1] + others[near, 3]).max()
+            rows = np.arange(y, y + h)
+            clear = (rows < top) | (rows >= bottom)
+            if clear.sum() >= CLEAR_SHARE * h:
+                across = across[clear]
+        thickness = float(np.median(across))
+        beside = near.any() and thickness >= 0.5 * pen  # a hairline beside the writing is ruling
         stroke = thickness >= BAR_THICKNESS * ink.shape[0]
         if beside or (stroke and wide[ink_labels[y : y + h, x : x + w][own]].any()):
             kept[y : y + h, x : x + w][own] = 0

@@ -206,6 +206,21 @@ def test_a_short_vertical_rule_beside_small_digits_is_still_removed():
     assert not kept[40:240, 105:116].any() and kept[120:155, 35:90].any()
 
 
+def test_a_grid_line_of_squared_paper_through_a_digit_is_removed_past_it():
+    """A heavily inked digit on squared exam paper, a dark 1 px grid line through it: beside
+    the writing most of its length and as thick as the ink there, but a hairline above and
+    below it, so it is ruling, not a '1' to keep."""
+    def draw(image):
+        image[:] = 250
+        image[6::36, :] = 120
+        image[:, 10::36] = 120
+        cv2.ellipse(image, (46, 50), (12, 32), 0, 0, 360, 0, -1)  # on the line x = 46
+    ink = clean_page(page_with(draw, (100, 100)), deskew=False)
+    kept = analyze(ink.ink, whole_image_field=True, rule_ink=ink.sure).ink
+    assert not kept[:12, 44:49].any() and not kept[88:, 44:49].any()
+    assert kept[30:70, 40:53].all()
+
+
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     def draw(image):
         image[:] = 200
