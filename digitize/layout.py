@@ -334,6 +334,11 @@ ONE_HEIGHT = 0.6
 #: Where at least this share of the run lies above or below that writing, its thickness is
 #: judged there: a grid line of squared paper through a digit is a hairline outside it.
 CLEAR_SHARE = 0.25
+#: A pen-thick run is a '1' alone in its field when the writing it is part of holds all but
+#: this share of the field's ink (specks) and it stands clear of the field's sides by this
+#: share of the width (a cell's side lies along one).
+LONE_LEFTOVER = 0.1
+SIDE_SHARE = 0.15
 #: ... or when the writing it belongs to is at least this share of the image wide.
 GLYPH_WIDTH = 0.7
 
@@ -369,7 +374,12 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         thickness = float(np.median(across))
         beside = near.any() and thickness >= 0.5 * pen  # a hairline beside the writing is ruling
         stroke = thickness >= BAR_THICKNESS * ink.shape[0]
-        if beside or (stroke and wide[ink_labels[y : y + h, x : x + w][own]].any()):
+        glyphs = np.unique(ink_labels[y : y + h, x : x + w][own])
+        glyphs = glyphs[glyphs > 0]
+        # Part of the field's only writing, a pen stroke clear of its sides: a '1' cut out tightly.
+        lone = (stroke and ink_stats[glyphs, 4].sum() >= (1 - LONE_LEFTOVER) * ink_stats[1:, 4].sum()
+                and SIDE_SHARE * ink.shape[1] < x + w / 2 < (1 - SIDE_SHARE) * ink.shape[1])
+        if beside or lone or (stroke and wide[glyphs].any()):
             kept[y : y + h, x : x + w][own] = 0
     return kept
 

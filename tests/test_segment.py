@@ -197,6 +197,17 @@ def test_a_one_written_taller_than_its_neighbours_on_their_line_is_a_digit(top, 
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
 
 
+@pytest.mark.parametrize("size, thickness, read", [((64, 40), 8, True), ((28, 28), 4, True), ((64, 40), 1, False)])
+def test_a_straight_one_cut_out_tightly_is_a_digit_but_a_hairline_alone_is_a_rule(size, thickness, read):
+    from digitize.reader import segment_page
+
+    def draw(image):
+        cv2.line(image, (size[1] // 2, 0), (size[1] // 2, size[0]), 0, thickness)
+    numbers = segment_page("f", 1, page_with(draw, size), mode="field").numbers
+    assert len(numbers) == (1 if read else 0)
+    assert not read or numbers[0].blobs[0].h >= size[0] - 2
+
+
 def test_a_short_vertical_rule_beside_small_digits_is_still_removed():
     def draw(image):
         cv2.line(image, (110, 30), (110, 250), 0, 2)  # a cell's side, broken off at both ends
