@@ -331,6 +331,8 @@ def _without_runs(ink: np.ndarray, runs: np.ndarray, across: tuple[int, int]) ->
 #: In a cut-out field, a vertical run is a '1' when writing at least this share of its height
 #: is beside it, on its line.
 ONE_HEIGHT = 0.6
+#: ... or when the writing it belongs to is at least this share of the image wide.
+GLYPH_WIDTH = 0.7
 #: Where at least this share of the run lies above or below that writing, its thickness is
 #: judged there: a grid line of squared paper through a digit is a hairline outside it.
 CLEAR_SHARE = 0.25
@@ -339,8 +341,6 @@ CLEAR_SHARE = 0.25
 #: share of the width (a cell's side lies along one).
 LONE_LEFTOVER = 0.1
 SIDE_SHARE = 0.15
-#: ... or when the writing it belongs to is at least this share of the image wide.
-GLYPH_WIDTH = 0.7
 
 
 def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
