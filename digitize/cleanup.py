@@ -245,14 +245,22 @@ def _dark_ground(gray: np.ndarray) -> bool:
     leaves most of another one paper."""
     dark = [side < DARK_GROUND for side in _sides(gray)]
     shares = [float(side.mean()) for side in dark]
-    if min(shares) < DARK_SIDE_SHARE or np.concatenate(dark).mean() < 0.5:
+    if np.concatenate(dark).mean() < 0.5:
         return False
+    light = [i for i, share in enumerate(shares) if share < DARK_SIDE_SHARE]
+    if light:
+        # One side may be all stroke (the bar of a white '7' cut tightly) if a quarter of the
+        # way in the image is ground again; a scan margin's other side is paper all the way.
+        return len(light) == 1 and _quantile(gray, 0.5) < DARK_GROUND and float(
+            (_sides(gray, depth=0.25)[light[0]] < DARK_GROUND).mean()) >= 0.5
     return _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97 or min(shares) >= 0.5
 
 
-def _sides(gray: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The image's outermost rows and columns: top, bottom, left, right."""
-    return gray[0], gray[-1], gray[:, 0], gray[:, -1]
+def _sides(gray: np.ndarray, depth: float = 0.0) -> tuple[np.ndarray, ...]:
+    """The image's rows and columns this share of the way in from each side (0: its outermost
+    ones): top, bottom, left, right."""
+    row, column = int(depth * (gray.shape[0] - 1)), int(depth * (gray.shape[1] - 1))
+    return gray[row], gray[-1 - row], gray[:, column], gray[:, -1 - column]
 
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:

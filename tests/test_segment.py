@@ -791,6 +791,14 @@ def test_a_swooping_underline_below_a_number_is_not_a_digit():
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [6, 7]
 
 
+def test_a_white_seven_whose_bar_covers_the_top_side_is_inverted():
+    digit = np.zeros((64, 48), np.uint8)
+    cv2.polylines(digit, [np.array([[0, 3], [46, 3], [18, 63]], np.int32)], False, 255, 8)  # cut tightly
+    assert (digit[0] > 128).mean() > 0.8  # the top side is nearly all stroke
+    ink = clean_page(digit, deskew=False).ink
+    assert ((ink > 0) == (digit > 128)).mean() > 0.9
+
+
 def test_a_bold_white_digit_clear_of_one_side_is_inverted():
     canvas = np.zeros((120, 100), np.uint8)
     cv2.putText(canvas, "0", (10, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 255, 9, cv2.LINE_AA)
