@@ -239,7 +239,7 @@ def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
 def _dark_ground(gray: np.ndarray) -> bool:
     """Light writing on a dark ground (chalk on a board, white-on-black digit images as in MNIST
     itself): half the image's border is dark, and a fifth of every side (a digit cut out tightly
-    crosses the sides but never hides them); and the image is mostly dark, or light strokes
+    crosses the sides but hardly ever hides one); and the image is mostly dark, or light strokes
     cross every side, or every side is mostly dark (a bold digit cut tightly can be more stroke
     than ground). A scan's black margin darkens one or two sides: it covers a whole side and
     leaves most of another one paper."""
