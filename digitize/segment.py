@@ -467,7 +467,7 @@ ARM_HEIGHT = 0.6
 #: ... ends at most this many digit heights left of the digit it belongs to ...
 ARM_GAP = 0.1
 #: ... and hangs from that digit's top, ending above this share of its height.
-ARM_FOOT = 0.6
+ARM_FOOT = 0.7
 
 
 def attach_arms(blobs: list[Blob], height: float) -> list[Blob]:
