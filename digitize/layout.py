@@ -347,7 +347,8 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
     """Vertical runs that are '1's, not rules: on a cheque the digits fill the field's height, so
     a straight '1' is as long as a rule. A rule runs past the writing beside it (a register
     cell's side beside digits a fifth of its length); a '1' is as tall as its neighbours. In a
-    digit cut out tightly, the stroke is part of writing as wide as the image."""
+    digit cut out tightly, the stroke is part of writing as wide as the image, or is all the
+    writing there is. A grid line through a digit is a hairline where it passes the digit by."""
     count, labels, stats = components(vertical)
     if count <= 1:
         return vertical
