@@ -101,6 +101,10 @@ def is_sliver(blob: Blob, span: float, across: float) -> bool:
     return ratio > 10 or (ratio > 4 and long > 0.6 * span and (short < SLIVER_ACROSS * across or long > 0.9 * span))
 
 
+#: A blob with less than this share of the ink of the largest one is a speck.
+SPECK_SHARE = 0.2
+
+
 def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None = None) -> float:
     """The height of a digit here: area-weighted median height, so specks barely count.
 
@@ -113,6 +117,10 @@ def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None =
     if not blobs:
         return 0.0
     areas = np.array([b.area for b in blobs], float)
+    # Specks say nothing either: weighted by closeness below, a dot in the middle of a cheque
+    # would outweigh the digits written towards its ends.
+    inked = areas >= SPECK_SHARE * areas.max()
+    blobs, areas = [b for b, keep in zip(blobs, inked) if keep], areas[inked]
     if region is not None:
         areas *= _closeness(blobs, region) ** 2
     heights = np.array([b.h for b in blobs], float)

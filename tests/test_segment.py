@@ -7,7 +7,8 @@ import pytest
 
 from digitize.cleanup import clean_page, components, estimate_skew, paper_ratio
 from digitize.layout import analyze
-from digitize.segment import Blob, blobs_in, is_sliver, numbers_in_field, numbers_in_free_text, reading_order, split_hypotheses
+from digitize.segment import (Blob, blobs_in, is_sliver, numbers_in_field, numbers_in_free_text, reading_order,
+                              split_hypotheses, typical_height)
 
 
 def page_with(draw, size=(400, 600)) -> np.ndarray:
@@ -230,6 +231,16 @@ def test_a_grid_line_of_squared_paper_through_a_digit_is_removed_past_it():
     kept = analyze(ink.ink, whole_image_field=True, rule_ink=ink.sure).ink
     assert not kept[:12, 44:49].any() and not kept[88:, 44:49].any()
     assert kept[30:70, 40:53].all()
+
+
+def test_a_speck_in_the_middle_of_a_field_does_not_set_the_digit_height():
+    def draw(image):
+        write(image, "4", 4, 44, scale=1.4, thickness=4)  # a digit towards the field's end ...
+        cv2.circle(image, (105, 28), 3, 0, -1)  # ... and a dot in its middle
+    ink = clean_page(page_with(draw, (50, 210)), deskew=False).ink
+    blobs = blobs_in(ink)
+    four = max(blobs, key=lambda b: b.area)
+    assert len(blobs) == 2 and typical_height(blobs, (0, 0, 210, 50)) == four.h
 
 
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
