@@ -439,6 +439,22 @@ def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two():
     assert [read.number for read in decide(segments, probabilities)] == ["000"]
 
 
+def unsure_ones_then_sure_sevens(reject: float = 0.0):
+    """A stub model answering by call: every whole blob (the first call) an unsure '1' with
+    this "not a digit" belief, every cut piece (later calls) a sure '7'."""
+    calls = []
+
+    def predict(crops):
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        if len(calls) == 1:
+            rows[:, 1], rows[:, 10], rows[:, 0] = 0.55, reject, 0.45 - reject
+        else:
+            rows[:, 7] = 1.0
+        return rows
+    return predict
+
+
 @pytest.mark.parametrize("last, reject, cut", [
     ("alike", 0.0, False),
     ("touching pair", 0.0, True),  # 1.85 times as wide as the others
@@ -463,17 +479,7 @@ def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(last, re
         if last == "touching pair":  # a second 'C' touching the last one
             cv2.ellipse(image, (347, 60), (28, 24), 0, 45, 315, 0, 5)
     segments = segment_page("f", 1, page_with(draw, (120, 400)), mode="field")
-    calls = []
-
-    def predict(crops):
-        calls.append(len(crops))
-        rows = np.zeros((len(crops), 11), np.float32)
-        if len(calls) == 1:
-            rows[:, 1], rows[:, 10], rows[:, 0] = 0.55, reject, 0.45 - reject
-        else:
-            rows[:, 7] = 1.0
-        return rows
-    numbers = [read.number for read in decide(segments, classify([segments], predict)[0])]
+    numbers = [read.number for read in decide(segments, classify([segments], unsure_ones_then_sure_sevens(reject))[0])]
     assert len(segments.numbers[0].blobs) == 5
     assert numbers == (["111177"] if cut else ["11111"])
 
@@ -482,8 +488,7 @@ def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(last, re
 def test_a_wide_digit_in_a_short_number_is_judged_against_the_page_s_writing(other_numbers, cut, monkeypatch):
     """A number of a '1' and a blob of two 'C's run together, 1.55 times as wide as tall: alone
     on the page it may be two digits touching; on a page of digits as wide as tall, it is one
-    wide digit.
-    Every whole is an unsure '1', every cut piece a sure '7' (second looks off: stub by call)."""
+    wide digit. Every whole is an unsure '1', every cut piece a sure '7' (second looks off)."""
     from digitize.reader import classify, decide, segment_page
 
     monkeypatch.setattr("digitize.reader.SECOND_LOOK_BELOW", 0.0)
@@ -497,17 +502,7 @@ def test_a_wide_digit_in_a_short_number_is_judged_against_the_page_s_writing(oth
         cv2.ellipse(image, (100, 200), (28, 24), 0, 45, 315, 0, 5)
         cv2.ellipse(image, (130, 200), (28, 24), 0, 45, 315, 0, 5)
     segments = segment_page("f", 1, page_with(draw, (260, 800)), mode="page")
-    calls = []
-
-    def predict(crops):
-        calls.append(len(crops))
-        rows = np.zeros((len(crops), 11), np.float32)
-        if len(calls) == 1:
-            rows[:, 1], rows[:, 0] = 0.55, 0.45
-        else:
-            rows[:, 7] = 1.0
-        return rows
-    numbers = [read.number for read in decide(segments, classify([segments], predict)[0])]
+    numbers = [read.number for read in decide(segments, classify([segments], unsure_ones_then_sure_sevens())[0])]
     assert numbers[-1] == ("177" if cut else "11")
     assert len(numbers) == (3 if other_numbers else 1)
 
