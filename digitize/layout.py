@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cleanup import components, components_mask
+from .cleanup import components, components_mask, components_touching
 
 
 @dataclass
@@ -140,6 +140,44 @@ def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarr
     return cleaned
 
 
+#: Ink wholly within this many pixels of a rule, and lying along it, is a sliver of the rule.
+SLIVER_REACH = 3
+
+
+def _without_slivers(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """Slivers of a rule left beside it when its ink was wider than the run found in it (a
+    faint edge along a slightly slanted box side): on its own, one reads as a sure '1'. A
+    digit crossing or touching the rule reaches beyond its margin; a dash of a worn rule
+    across it does not lie along it and is left for segmentation to judge.
+
+    Only the ink within the margins is labelled: a piece of it belongs to writing beyond them
+    exactly when it touches ink outside them."""
+    rules = cv2.bitwise_or(horizontal, vertical)
+    if not rules.any():
+        return ink
+    x, y, w, h = _around(rules, SLIVER_REACH + 2)
+    window = ink[y : y + h, x : x + w]
+    reach = np.ones((2 * SLIVER_REACH + 1, 2 * SLIVER_REACH + 1), np.uint8)
+    beside_upright = cv2.dilate(vertical[y : y + h, x : x + w], reach)
+    beside_level = cv2.dilate(horizontal[y : y + h, x : x + w], reach)
+    margin = cv2.bitwise_or(beside_upright, beside_level)
+    pieces = cv2.bitwise_and(window, margin)
+    count, labels, stats = components(pieces)
+    beyond = cv2.dilate(cv2.bitwise_and(window, cv2.bitwise_not(margin)), np.ones((3, 3), np.uint8))
+
+    def touching(mask: np.ndarray) -> np.ndarray:  # per piece, whether it has a pixel in the mask
+        return components_touching(labels, count, cv2.bitwise_and(pieces, mask))
+    upright = (stats[:, 3] > stats[:, 2]) & ~touching(cv2.bitwise_not(beside_upright))
+    level = (stats[:, 2] > stats[:, 3]) & ~touching(cv2.bitwise_not(beside_level))
+    sliver = (upright | level) & ~touching(beyond)
+    sliver[0] = False
+    if not sliver.any():
+        return ink
+    cleaned = ink.copy()
+    cleaned[y : y + h, x : x + w][components_mask(labels, sliver) > 0] = 0
+    return cleaned
+
+
 def _around(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
     """The box of a mask's ink grown by a margin, inside the image: (x, y, w, h)."""
     x, y, w, h = cv2.boundingRect(mask)
@@ -236,7 +274,7 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     if whole_image_field and rule_ink is not ink:  # a cell is small; on a page it costs 15%
         rules = cv2.bitwise_or(rules, _faint_rules(ink, rule_ink, *lengths))
     thickness = _rule_thickness(rules)
-    cleaned = remove_rules(ink, rules, thickness)
+    cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:
         return Layout(cleaned, [Field("image", 0, 0, w, h)])
     boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))

@@ -520,6 +520,22 @@ def test_digit_crossing_a_box_line_survives_rule_removal():
     assert not layout.ink[158:163, 300:540].any()  # while the rule itself is gone
 
 
+def test_a_box_side_wider_in_the_ink_than_its_sure_core_leaves_no_sliver():
+    """A side whose faint edge makes it 4 px wide where its sure ink is 1 px: erasing the rule
+    found in the sure ink leaves a 1 px sliver along it that would read as a '1'."""
+    ink = np.zeros((400, 600), np.uint8)
+    cv2.rectangle(ink, (100, 100), (500, 300), 255, 2)
+    ink[100:300, 98:102] = 255  # the left side: 4 px of ink ...
+    sure = ink.copy()
+    sure[100:300, 98:102] = 0
+    sure[100:300, 100] = 255  # ... only its middle sure
+    cv2.line(ink, (220, 150), (220, 250), 255, 6)  # a '1' in the box
+    layout = analyze(ink, whole_image_field=False, rule_ink=sure)
+    assert len(layout.fields) == 1
+    assert not layout.ink[:, 90:110].any()
+    assert layout.ink[150:250, 217:224].all()
+
+
 def test_empty_box_gives_no_number():
     def draw(image):
         cv2.rectangle(image, (50, 60), (550, 160), 0, 3)
