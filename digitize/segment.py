@@ -465,7 +465,8 @@ def _stacking(a: Blob, b: Blob) -> tuple[int, int, int]:
 
 def digit_pieces(blobs: list[Blob], height: float) -> list[Blob]:
     """Marks dropped and broken digits joined. A 5's flag and the halves of a digit broken across
-    are joined first, so that neither is taken for a mark on its own."""
+    are joined first, so that neither is taken for a mark on its own; the arm of an open '4'
+    last, once specks beside a digit (a caption's letters) are gone."""
     whole = join_broken(attach_flags(blobs, height), height, _halves_of_one_digit)
     return attach_arms(join_broken(drop_marks(whole, height), height), height)
 
