@@ -253,7 +253,12 @@ def _dark_ground(gray: np.ndarray) -> bool:
         # way in the image is ground again; a scan margin's other side is paper all the way.
         return len(light) == 1 and _quantile(gray, 0.5) < DARK_GROUND and float(
             (_sides(gray, depth=0.25)[light[0]] < DARK_GROUND).mean()) >= 0.5
-    return _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97 or min(shares) >= 0.5
+    if _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97 or min(shares) >= 0.5:
+        return True
+    # A side all dark is a scan margin's when a quarter of the way in the image is still all
+    # margin or already all paper; beside a bold white digit, that line crosses its strokes.
+    inside = [float((line < DARK_GROUND).mean()) for line in _sides(gray, depth=0.25)]
+    return all(0.2 <= inside[i] <= 0.9 for i, share in enumerate(shares) if share >= 0.97)
 
 
 def _sides(gray: np.ndarray, depth: float = 0.0) -> tuple[np.ndarray, ...]:

@@ -821,6 +821,20 @@ def test_a_white_seven_whose_bar_covers_the_top_side_is_inverted():
     assert ((ink > 0) == (digit > 128)).mean() > 0.9
 
 
+def test_a_bold_white_digit_beside_an_all_dark_side_is_inverted_but_a_strip_between_margins_is_not():
+    canvas = np.zeros((300, 260), np.uint8)
+    cv2.putText(canvas, "3", (20, 220), cv2.FONT_HERSHEY_SIMPLEX, 5.0, 255, 16, cv2.LINE_AA)
+    ys, xs = np.nonzero(canvas > 100)
+    digit = canvas[ys.min() : ys.max() + 1, xs.min() - 2 : xs.max() + 1]  # the ground shows left of it
+    assert np.median(digit) >= 100 and (digit[:, 0] < 100).all()
+    assert ((clean_page(digit, deskew=False).ink > 0) == (digit > 128)).mean() > 0.9
+    strip = np.full((100, 100), 235, np.uint8)  # a cell scanned with black margins on both sides
+    strip[:, :20] = strip[:, 80:] = 10
+    write(strip, "57", 28, 70, scale=1.2, thickness=3)
+    ink = clean_page(strip, deskew=False).ink
+    assert ink[:, 30:75].any() and not ink[5:20, 30:75].any()  # the digits are ink, the paper is not
+
+
 def test_a_bold_white_digit_clear_of_one_side_is_inverted():
     canvas = np.zeros((120, 100), np.uint8)
     cv2.putText(canvas, "0", (10, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 255, 9, cv2.LINE_AA)
