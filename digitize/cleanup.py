@@ -261,6 +261,13 @@ def _dark_ground(gray: np.ndarray) -> bool:
     return all(0.2 <= inside[i] <= 0.9 for i, share in enumerate(shares) if share >= 0.97)
 
 
+def _binary(normalized: np.ndarray, paper: np.ndarray, min_area: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ink and its sure part, on the paper only, without specks."""
+    sure, faint = without_line_pattern(*binarize(normalized, paper), paper)
+    ink = strokes(cv2.bitwise_and(sure, paper), cv2.bitwise_and(faint, paper), min_area)
+    return ink, cv2.bitwise_and(sure, ink)
+
+
 def _sides(gray: np.ndarray, depth: float = 0.0) -> tuple[np.ndarray, ...]:
     """The image's rows and columns this share of the way in from each side (0: its outermost
     ones): top, bottom, left, right."""
@@ -268,20 +275,29 @@ def _sides(gray: np.ndarray, depth: float = 0.0) -> tuple[np.ndarray, ...]:
     return gray[row], gray[-1 - row], gray[:, column], gray[:, -1 - column]
 
 
+#: A page skewed by at least this many degrees is turned on its gray levels and binarized
+#: again: turning the binary masks frays strokes (6-13 of 987 numbers lost at 5-10 degrees).
+#: Below it the masks are turned: a page is read the same, without binarizing it twice.
+GRAY_DESKEW = 3.0
+
+
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
     if _dark_ground(gray):
         gray = cv2.bitwise_not(gray)
     paper = cv2.bitwise_not(dark_margins(gray))
-    sure, faint = without_line_pattern(*binarize(normalize_lighting(gray), paper), paper)
+    normalized = normalize_lighting(gray)
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
-    ink = strokes(cv2.bitwise_and(sure, paper), cv2.bitwise_and(faint, paper), min_area)
-    sure = cv2.bitwise_and(sure, ink)
+    ink, sure = _binary(normalized, paper, min_area)
     angle = estimate_skew(ink) if deskew else 0.0
     if angle == 0.0:
         return CleanPage(ink, sure, 0.0, None)
     h, w = ink.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    if abs(angle) >= GRAY_DESKEW:
+        normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+        paper = cv2.warpAffine(paper, matrix, (w, h), flags=cv2.INTER_NEAREST)
+        return CleanPage(*_binary(normalized, paper, min_area), angle, matrix)
     # One warp for both masks (sure ink is part of the ink): 255 sure, 128 faint only, 0 paper.
     both = cv2.warpAffine(cv2.max(cv2.bitwise_and(ink, 128), sure), matrix, (w, h), flags=cv2.INTER_NEAREST)
     ink = cv2.threshold(both, 0, 255, cv2.THRESH_BINARY)[1]
