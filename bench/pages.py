@@ -7,6 +7,7 @@ numbers (a read whose box overlaps the truth and whose digits all match), spurio
 (digits only, --psm 11, as many processes in parallel as --jobs) on the same files.
 
     python bench/pages.py [--pages 20] [--jobs 2] [--tesseract] [--mnist PATH]
+    python bench/pages.py --skew 10                  # pages turned up to ±10° (default ±2.5°)
     python bench/pages.py --scaling 10 100 1000      # time and peak memory as the batch grows
 
 For --scaling, at most 100 distinct pages are generated and linked again under new names.
@@ -52,13 +53,13 @@ KINDS = {
 }
 
 
-def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free") -> dict[str, list[Truth]]:
+def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free", skew: float = 2.5) -> dict[str, list[Truth]]:
     rng = np.random.default_rng(seed)
     glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
     truth = {}
     for index in range(count):
         page = KINDS[kind](rng, glyph)
-        page = photograph(page, rng, angle=float(rng.uniform(-2.5, 2.5)))
+        page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)))
         name = folder / f"page{index:04d}.jpg"
         cv2.imwrite(str(name), page.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         truth[str(name)] = page.truth
@@ -195,6 +196,8 @@ def main() -> None:
     parser.add_argument("--kind", choices=KINDS, default="free",
                         help="free: lines of numbers; squared: the same on 5 mm squared paper; form: ruled "
                              "boxes (one left empty) and comb fields; table: a ruled grid, some cells empty")
+    parser.add_argument("--skew", type=float, default=2.5,
+                        help="each page is turned by a random angle up to this many degrees either way")
     parser.add_argument("--scaling", type=int, nargs="+", help="page counts to time, e.g. 10 100 1000")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
@@ -206,13 +209,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        truth = make_pages(folder, args.pages, args.seed, mnist, args.kind)
+        truth = make_pages(folder, args.pages, args.seed, mnist, args.kind, args.skew)
         reads, stages, work, worker_mb = read_all(folder, classifier, args.jobs)
         digits = sum(len(number) for items in reads.values() for number, _ in items)
         exact, total, spurious, total_reads = score_pages(truth, reads)
         bag = bag_score(truth, {f: [n for n, _ in r] for f, r in reads.items()})
-        print(f"pages: {args.pages} {args.kind} (300 dpi letter, MNIST test digits), numbers written: {total}, "
-              f"jobs: {args.jobs}")
+        print(f"pages: {args.pages} {args.kind} (300 dpi letter, MNIST test digits, turned up to ±{args.skew:g}°), "
+              f"numbers written: {total}, jobs: {args.jobs}")
         print(f"digitize: exact numbers {exact / total:.2%} ({exact}/{total}), anywhere on page {bag / total:.2%}, "
               f"spurious {spurious / max(total_reads, 1):.2%} ({spurious}/{total_reads})")
         cold = command_seconds(folder, args)
