@@ -303,12 +303,15 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], p
 
 def _as_narrow_as_one(blobs: list[Blob], index: int, reject: float, page_aspect: float | None) -> bool:
     """No wider than one digit of this writing: of the number's other digits, or in a short
-    number, of the page's (a wide '5' alone in "55" is as easily cut into "65")."""
+    number, of the page's (a wide '5' alone in "55" is as easily cut into "65"). In a short
+    number, one other digit already tells a wide digit the model believes in ("15" read "165")."""
     widest_one = WIDE_DIGIT_WIDTH if reject < PAIR_REJECT else PAIR_WIDTH
     blob = blobs[index]
     others = [other.w for i, other in enumerate(blobs) if i != index]
     if len(others) >= NEIGHBOURS_TO_COMPARE:
         return blob.w < widest_one * float(np.median(others))
+    if others and reject < PAIR_REJECT and blob.w < WIDE_DIGIT_WIDTH * float(np.median(others)):
+        return True
     return page_aspect is not None and blob.w < widest_one * page_aspect * blob.h
 
 

@@ -498,6 +498,24 @@ def test_a_doubted_blob_no_wider_than_the_digits_beside_it_is_never_cut(last, re
     assert numbers == (["111177"] if cut else ["11111"])
 
 
+@pytest.mark.parametrize("reject, cut", [(0.0, False), (0.3, True)])
+def test_a_wide_digit_beside_one_other_is_one_digit_unless_the_model_doubts_it(reject, cut, monkeypatch):
+    """A field of two 'C's, the second 1.6 times as wide as the first (which is too narrow to
+    cut): one other digit is enough to tell a wide digit the model believes in from two
+    touching. Every whole is an unsure '1', every cut piece a sure '7' (second looks off)."""
+    from digitize.reader import classify, decide, segment_page
+
+    monkeypatch.setattr("digitize.reader.SECOND_LOOK_BELOW", 0.0)
+
+    def draw(image):
+        cv2.ellipse(image, (40, 60), (20, 24), 0, 45, 315, 0, 5)
+        cv2.ellipse(image, (115, 60), (36, 24), 0, 45, 315, 0, 5)
+    segments = segment_page("f", 1, page_with(draw, (120, 200)), mode="field")
+    numbers = [read.number for read in decide(segments, classify([segments], unsure_ones_then_sure_sevens(reject))[0])]
+    assert len(segments.numbers[0].blobs) == 2
+    assert numbers == (["177"] if cut else ["11"])
+
+
 @pytest.mark.parametrize("other_numbers, cut", [(False, True), (True, False)])
 def test_a_wide_digit_in_a_short_number_is_judged_against_the_page_s_writing(other_numbers, cut, monkeypatch):
     """A number of a '1' and a blob of two 'C's run together, 1.55 times as wide as tall: alone
