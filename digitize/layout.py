@@ -403,7 +403,7 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         own = labels[y : y + h, x : x + w] == label
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
         near = (others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])
-        across = _thickness_along(ink.T, y, x + w // 2, h)  # per row of the run
+        along = across = _thickness_along(ink.T, y, x + w // 2, h)  # per row of the run
         if near.any():
             top, bottom = others[near, 1].min(), (others[near, 1] + others[near, 3]).max()
             rows = np.arange(y, y + h)
@@ -415,8 +415,10 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         stroke = thickness >= BAR_THICKNESS * ink.shape[0]
         glyphs = np.unique(ink_labels[y : y + h, x : x + w][own])
         glyphs = glyphs[glyphs > 0]
-        # Part of the field's only writing, a pen stroke clear of its sides: a '1' cut out tightly.
-        lone = (stroke and ink_stats[glyphs, 4].sum() >= (1 - LONE_LEFTOVER) * ink_stats[1:, 4].sum()
+        # Part of the field's only writing, a pen stroke clear of its sides and thick along most
+        # of its length (a grid line through a digit is a hairline beyond it): a '1' cut out tightly.
+        lone = (np.percentile(along, 25) >= BAR_THICKNESS * ink.shape[0]
+                and ink_stats[glyphs, 4].sum() >= (1 - LONE_LEFTOVER) * ink_stats[1:, 4].sum()
                 and SIDE_SHARE * ink.shape[1] < x + w / 2 < (1 - SIDE_SHARE) * ink.shape[1])
         if beside or lone or (stroke and wide[glyphs].any()):
             kept[y : y + h, x : x + w][own] = 0

@@ -257,6 +257,27 @@ def test_a_page_turned_well_askew_is_deskewed_without_fraying_its_strokes():
     assert roughness(turned.ink) <= 1.01 * roughness(clean_page(page).ink)
 
 
+@pytest.mark.parametrize("index", [40579, 13552])  # an '8' and a '2' of the MNIST training set
+def test_a_grid_line_through_a_bold_digit_is_no_lone_one(index, mnist_path):
+    """Written on dark squared paper, the digit split by a grid row into pieces each shorter than
+    the grid line through it, and holding nearly all the ink: that line is pen-thick only where
+    it crosses the digit, a hairline above and below, so it is no '1' cut out tightly."""
+    from digitize.data import load_mnist
+
+    digit = load_mnist(mnist_path).x_train[index]
+    ys, xs = np.nonzero(digit > 40)
+    ink = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    ink = cv2.resize(ink, (round(ink.shape[1] * 60 / ink.shape[0]), 60), interpolation=cv2.INTER_CUBIC)
+    page = np.full((100, 100), 250.0, np.float32)
+    page[6::36, :] = page[:, 10::36] = 120
+    x = (100 - ink.shape[1]) // 2
+    share = ink.astype(np.float32) / 255
+    page[20:80, x : x + ink.shape[1]] = page[20:80, x : x + ink.shape[1]] * (1 - share) + 30 * share
+    clean = clean_page(page.astype(np.uint8), deskew=False)
+    kept = analyze(clean.ink, whole_image_field=True, rule_ink=clean.sure).ink
+    assert not kept[:16, 45:48].any() and not kept[86:, 45:48].any()
+
+
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     def draw(image):
         image[:] = 200
