@@ -23,12 +23,8 @@ import numpy as np
 
 from digitize.data import load_mnist
 from digitize.model import Classifier
+from digitize.normalize import ink_only
 from realdata import run_digitize, run_tesseract
-
-
-def _ink_box(digit: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(digit > 40)
-    return digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
 def _height(image: np.ndarray, height: int) -> np.ndarray:
@@ -37,7 +33,7 @@ def _height(image: np.ndarray, height: int) -> np.ndarray:
 
 
 def _postal(digit: np.ndarray) -> np.ndarray:
-    ink = _ink_box(digit)
+    ink = ink_only(digit)
     scale = 16 / max(ink.shape)
     ink = cv2.resize(ink, (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     out = np.zeros((16, 16), np.uint8)
@@ -48,7 +44,7 @@ def _postal(digit: np.ndarray) -> np.ndarray:
 
 def _written(digit: np.ndarray, page: np.ndarray, top: int, ink_level: float) -> np.ndarray:
     """The digit written 60 px high on a float page, horizontally centred, from row `top`."""
-    ink = _height(_ink_box(digit), 60).astype(np.float32) / 255
+    ink = _height(ink_only(digit), 60).astype(np.float32) / 255
     x = (page.shape[1] - ink.shape[1]) // 2
     area = page[top : top + ink.shape[0], x : x + ink.shape[1]]
     area[:] = area * (1 - ink) + ink_level * ink
@@ -78,9 +74,9 @@ def forms(rng: np.random.Generator) -> dict[str, tuple[Callable[[np.ndarray], np
     return {
         "mnist 28 white/black": (lambda d: d, ".png"),
         "mnist 28 black/white": (lambda d: 255 - d, ".png"),
-        "tight 64 black/white": (lambda d: 255 - _height(_ink_box(d), 64), ".png"),
-        "tight 64 white/black": (lambda d: _height(_ink_box(d), 64), ".png"),
-        "box 56 black/white": (lambda d: cv2.copyMakeBorder(255 - _height(_ink_box(d), 40), 8, 8, 8, 8,
+        "tight 64 black/white": (lambda d: 255 - _height(ink_only(d), 64), ".png"),
+        "tight 64 white/black": (lambda d: _height(ink_only(d), 64), ".png"),
+        "box 56 black/white": (lambda d: cv2.copyMakeBorder(255 - _height(ink_only(d), 40), 8, 8, 8, 8,
                                                             cv2.BORDER_CONSTANT, value=255), ".png"),
         "scan 110 gray, jpeg": (_scanned(rng), ".jpg"),
         "postal 16 black/white": (_postal, ".png"),

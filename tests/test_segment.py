@@ -263,10 +263,9 @@ def test_a_grid_line_through_a_bold_digit_is_no_lone_one(index, mnist_path):
     the grid line through it, and holding nearly all the ink: that line is pen-thick only where
     it crosses the digit, a hairline above and below, so it is no '1' cut out tightly."""
     from digitize.data import load_mnist
+    from digitize.normalize import ink_only
 
-    digit = load_mnist(mnist_path).x_train[index]
-    ys, xs = np.nonzero(digit > 40)
-    ink = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    ink = ink_only(load_mnist(mnist_path).x_train[index])
     ink = cv2.resize(ink, (round(ink.shape[1] * 60 / ink.shape[0]), 60), interpolation=cv2.INTER_CUBIC)
     page = np.full((100, 100), 250.0, np.float32)
     page[6::36, :] = page[:, 10::36] = 120
