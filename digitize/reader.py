@@ -243,7 +243,7 @@ def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray])
         wide = _wide([page.numbers[n].blobs[b] for n, b in places])
         doubted = _doubts_one_digit(digits.max(1), reject, wide)
         doubts = [(place, float(whole_reject)) for place, doubt, whole_reject in zip(places, doubted, reject) if doubt]
-        pieces.append(_add_cuts(page, doubts, _typical_aspect(page)))
+        pieces.append(_add_cuts(page, doubts, _typical_aspect(page) if doubts else None))
         probabilities.append(np.zeros((len(page.crops), first.shape[1]), np.float32))
         probabilities[-1][ids] = page_first
     if any(pieces):
