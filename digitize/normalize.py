@@ -12,8 +12,9 @@ import numpy as np
 
 SIZE = 28
 BOX = 20
-#: Typical MNIST stroke width in the 20x20 box, in pixels.
-TARGET_STROKE = 2.9
+#: MNIST's stroke width in the 20x20 box, in pixels: the median `stroke_width` of its training
+#: digits binarized at 128. A thicker target fattens thin pen strokes until loops close up.
+TARGET_STROKE = 2.4
 
 
 def ink_only(image: np.ndarray, level: int = 40) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitize.normalize import stroke_width, to_mnist
+from digitize.normalize import TARGET_STROKE, stroke_width, to_mnist
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -53,3 +53,9 @@ def test_hairline_is_thickened_towards_mnist_stroke():
 
 def test_stroke_width_measures_thickness():
     assert abs(stroke_width(tall_stroke(thickness=6)) - 6) < 1.5
+
+
+def test_target_stroke_is_mnist_s_own(mnist_path):
+    digits = np.load(mnist_path)["x_train"][:2000]
+    widths = [stroke_width(np.where(d > 127, 255, 0).astype(np.uint8)) for d in digits]
+    assert abs(TARGET_STROKE - float(np.median(widths))) < 0.15
