@@ -4,7 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitize.augment import junk_batch, touching_digits
+from digitize.augment import junk_batch, second_looks, touching_digits
+from digitize.normalize import stroke_width
 
 
 def _pen(width: int, height: int = 20) -> np.ndarray:
@@ -48,3 +49,13 @@ def test_junk_includes_pairs_with_a_one():
     thin_pairs = [img for img in junk if _components(img) == 1 and (img > 40).any(0).sum() in range(6, 15)
                   and (img > 40).any(1).sum() == 20]
     assert len(thin_pairs) >= 20
+
+
+def test_second_looks_include_a_finer_pen_but_never_erase_a_hairline():
+    broad = np.zeros((28, 28), np.uint8)
+    cv2.circle(broad, (14, 14), 8, 255, 4)
+    finer = second_looks(broad)[-1]
+    assert stroke_width(finer) < stroke_width(broad) - 0.5
+    hairline = np.zeros((28, 28), np.uint8)
+    cv2.circle(hairline, (14, 14), 8, 255, 1)
+    assert (second_looks(hairline)[-1] > 40).sum() >= 0.9 * (hairline > 40).sum()

@@ -1013,7 +1013,7 @@ def test_only_hard_crops_get_a_second_look_and_its_answers_are_averaged_in():
 
     (probabilities,) = classify([segments], predict)
     looks = calls[-1]
-    assert calls[0] == 2 and looks == 5  # five looks at the one hard crop, none at the sure one
+    assert calls[0] == 2 and looks == 6  # six looks at the one hard crop, none at the sure one
     assert probabilities[0, 3] == pytest.approx((0.5 + looks) / (1 + looks))
     assert probabilities[0, 8] == pytest.approx(0.5 / (1 + looks)) and probabilities[1, 3] == 1.0
 
