@@ -19,7 +19,7 @@ from .augment import second_looks
 from .cleanup import clean_page
 from .layout import analyze
 from .model import DIGITS, REJECT
-from .normalize import to_mnist
+from .normalize import stroke_width, to_mnist
 from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text, split_hypotheses
 
 Mode = Literal["auto", "page", "field"]
@@ -81,6 +81,17 @@ PAGE_SAMPLE = 12
 #: A crop the model is less sure of than this is read again in a few shapes and the answers
 #: averaged (test-time augmentation, for the few hard crops only).
 SECOND_LOOK_BELOW = 0.6
+#: An '8' has two loops. A crop read as '8' with some belief in '9' (LOOP_NINE_LEAST) whose one
+#: loop (a hole of at least LOOP_AREA pixels) lies above row LOOP_UPPER_ROW, over a single stem
+#: no wider than STEM_WIDTH strokes in STEM_ROWS percent of its rows, is far more often a '9'
+#: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty
+#: anyway: its '8' probability is scaled by LONE_UPPER_LOOP_8.
+LONE_UPPER_LOOP_8 = 0.03
+LOOP_NINE_LEAST = 0.005
+LOOP_AREA = 4
+LOOP_UPPER_ROW = 13
+STEM_WIDTH = 1.6
+STEM_ROWS = 75
 
 
 @dataclass
@@ -226,12 +237,15 @@ def _wide(blobs: list[Blob]) -> np.ndarray:
     return np.array([blob.w >= WIDE * blob.h for blob in blobs], bool)
 
 
-def classify(pages: list[Segments], predict: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
     """Per page, the probabilities of the crops `decide` will look at, in two batched calls
     for all the pages together: every blob's whole crop, then the cut pieces of the blobs whose
     whole the model doubts. Only those blobs are ever cut (here, in the main process): most
     blobs on a page are one sure digit. Several pages per call: a call costs ~1.5 ms on top of
     its crops, and the doubted blobs of one page are too few to fill a batch."""
+    def predict(crops: np.ndarray) -> np.ndarray:
+        return _loop_checked(crops, model_predict(crops))
+
     wholes = [[hyps[0][0] for per_blob in page.index for hyps in per_blob] for page in pages]
     first = predict(_stacked([page.crops[ids] for page, ids in zip(pages, wholes)]))
     probabilities, pieces, start = [], [], 0
@@ -269,6 +283,36 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
         seen = answers[start : start + len(ids)]
         page_probabilities[ids] = (page_probabilities[ids] + seen.sum(1)) / (1 + seen.shape[1])
         start += len(ids)
+
+
+def _loop_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The model's answers, with each '8' that has the shape of a '9' doubted."""
+    for i in np.flatnonzero((probabilities.argmax(1) == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST)):
+        if _one_loop_on_a_stem(crops[i]):
+            probabilities[i, 8] *= LONE_UPPER_LOOP_8
+            probabilities[i] /= probabilities[i].sum()
+    return probabilities
+
+
+def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
+    """One loop, in the upper half, above a single stem about a stroke wide: not the two legs
+    of an open '8', nor the blot its lower loop makes when written small and closed up."""
+    ink = (crop > 100).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    loops = [contour for contour, (*_, parent) in zip(contours, hierarchy[0])
+             if parent >= 0 and cv2.contourArea(contour) >= LOOP_AREA]
+    if len(loops) != 1:
+        return False
+    _, top, _, height = cv2.boundingRect(loops[0])
+    below = ink[top + height + 1 :]
+    below = below[below.any(1)]
+    if top + height / 2 >= LOOP_UPPER_ROW or len(below) == 0:
+        return False
+    strokes_per_row = (np.diff(below.astype(np.int8), axis=1) == 1).sum(1) + below[:, 0]
+    stem_width = np.percentile(below.sum(1), STEM_ROWS)
+    return bool(np.median(strokes_per_row) <= 1 and stem_width <= STEM_WIDTH * stroke_width(crop))
 
 
 def _stacked(crops: list[np.ndarray]) -> np.ndarray:

@@ -1058,3 +1058,41 @@ def test_a_blob_too_small_to_hold_two_digits_is_never_cut():
     assert small.h < SMALLEST_CUT <= large.h
     assert len(split_hypotheses(small, small.h)) == 1
     assert any(len(h) == 2 for h in split_hypotheses(large, large.h))
+
+
+def _one_loop_figures() -> dict[str, np.ndarray]:
+    """Three 28x28 crops with one loop in the upper half: on a stem, on two legs, on a blot."""
+    figures = {}
+    for name in ("stem", "legs", "blot"):
+        crop = np.zeros((28, 28), np.uint8)
+        cv2.circle(crop, (14, 9), 5, 255, 2)
+        if name == "legs":
+            cv2.line(crop, (11, 13), (8, 24), 255, 2)
+            cv2.line(crop, (17, 13), (20, 24), 255, 2)
+        else:
+            cv2.line(crop, (18, 11), (17, 24), 255, 2)
+        if name == "blot":
+            cv2.circle(crop, (17, 21), 4, 255, -1)
+        figures[name] = crop
+    return figures
+
+
+def test_an_eight_with_one_upper_loop_on_a_single_stem_reads_as_a_nine():
+    from digitize.reader import classify, segment_page
+
+    segments = segment_page("f", 1, page_with(lambda image: write(image, "8", 100, 200, scale=3.0, thickness=6)),
+                            mode="page")
+    figures = _one_loop_figures()
+    segments.crops = np.stack([figures["stem"]] * len(segments.crops))
+
+    def eight_or_nine(crops):
+        answers = np.zeros((len(crops), 11), np.float32)
+        answers[:, 8], answers[:, 9] = 0.9, 0.1
+        return answers
+
+    (probabilities,) = classify([segments], eight_or_nine)
+    assert probabilities[0].argmax() == 9 and probabilities[0].sum() == pytest.approx(1.0)
+    for name in ("legs", "blot"):  # an open '8', and one whose small lower loop closed up
+        segments.crops = np.stack([figures[name]] * len(segments.crops))
+        (probabilities,) = classify([segments], eight_or_nine)
+        assert probabilities[0].argmax() == 8, name
