@@ -283,7 +283,8 @@ def train(config: TrainConfig) -> TrainResult:
             "validation_images": int(len(x_val)),
             "extra_folder": str(config.extra) if config.extra else None,
             "extra_images": extra_count,
-            "augmentation": "rotation, shear, aspect, elastic, stroke width, binarization, breaks, noise"
+            "augmentation": "rotation, shear, aspect, elastic, stroke width, binarization, breaks, noise, "
+                            "page scans (resampled, blurred, binarized, stroke-adjusted)"
             if config.augment else "none",
         },
         "epochs_run": len(history["loss"]),
