@@ -81,25 +81,17 @@ PAGE_SAMPLE = 12
 #: A crop the model is less sure of than this is read again in a few shapes and the answers
 #: averaged (test-time augmentation, for the few hard crops only).
 SECOND_LOOK_BELOW = 0.6
-#: Two shapes the model misreads with some belief in the right digit are doubted: the digit it
-#: read keeps this share of its probability.
-SHAPE_DOUBT = 0.03
 #: An '8' has two loops. A crop read as '8' with some belief in '9' (LOOP_NINE_LEAST) whose one
 #: loop (a hole of at least LOOP_AREA pixels) lies above row LOOP_UPPER_ROW, over a single stem
 #: no wider than STEM_WIDTH strokes in STEM_ROWS percent of its rows, is far more often a '9'
-#: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty.
+#: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty
+#: anyway: its '8' probability is scaled by LONE_UPPER_LOOP_8.
+LONE_UPPER_LOOP_8 = 0.03
 LOOP_NINE_LEAST = 0.005
 LOOP_AREA = 4
 LOOP_UPPER_ROW = 13
 STEM_WIDTH = 1.6
 STEM_ROWS = 75
-#: A '4' crosses or meets its stem with a bar that has ink right of it. A crop read as '4' with
-#: '1' as the runner-up (at least ONE_LEAST) and at most LEAD_IN_RIGHT_INK pixels right of its
-#: stem (the columns whose longest vertical run is STEM_RUN of the longest) is a '1' written
-#: with a long lead-in stroke from the baseline (old registers).
-ONE_LEAST = 0.0005
-LEAD_IN_RIGHT_INK = 6
-STEM_RUN = 0.6
 
 
 @dataclass
@@ -252,7 +244,7 @@ def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.nda
     blobs on a page are one sure digit. Several pages per call: a call costs ~1.5 ms on top of
     its crops, and the doubted blobs of one page are too few to fill a batch."""
     def predict(crops: np.ndarray) -> np.ndarray:
-        return _shape_checked(crops, model_predict(crops))
+        return _loop_checked(crops, model_predict(crops))
 
     wholes = [[hyps[0][0] for per_blob in page.index for hyps in per_blob] for page in pages]
     first = predict(_stacked([page.crops[ids] for page, ids in zip(pages, wholes)]))
@@ -293,28 +285,13 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
         start += len(ids)
 
 
-def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """The model's answers, with each '8' shaped like a '9' and each '4' shaped like a '1' doubted."""
-    read = probabilities.argmax(1)
-    runner_up = np.argsort(probabilities, 1)[:, -2]
-    eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
-    fours = np.flatnonzero((read == 4) & (runner_up == 1) & (probabilities[:, 1] >= ONE_LEAST))
-    doubted = [i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in fours if _lead_in_one(crops[i])]
-    for i in doubted:
-        probabilities[i, read[i]] *= SHAPE_DOUBT
-        probabilities[i] /= probabilities[i].sum()
+def _loop_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The model's answers, with each '8' that has the shape of a '9' doubted."""
+    for i in np.flatnonzero((probabilities.argmax(1) == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST)):
+        if _one_loop_on_a_stem(crops[i]):
+            probabilities[i, 8] *= LONE_UPPER_LOOP_8
+            probabilities[i] /= probabilities[i].sum()
     return probabilities
-
-
-def _lead_in_one(crop: np.ndarray) -> bool:
-    """No bar right of the stem: a stroke rising from the baseline into a '1', not a '4'."""
-    ink = crop > 100
-    run, longest = np.zeros(ink.shape[1], int), np.zeros(ink.shape[1], int)
-    for row in ink:  # per column, the longest vertical run of ink
-        run = (run + 1) * row
-        np.maximum(longest, run, out=longest)
-    stem_right = int(np.flatnonzero(longest >= STEM_RUN * longest.max())[-1])
-    return int(ink[:, stem_right + 2 :].sum()) <= LEAD_IN_RIGHT_INK
 
 
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:

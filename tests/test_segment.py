@@ -1096,34 +1096,3 @@ def test_an_eight_with_one_upper_loop_on_a_single_stem_reads_as_a_nine():
         segments.crops = np.stack([figures[name]] * len(segments.crops))
         (probabilities,) = classify([segments], eight_or_nine)
         assert probabilities[0].argmax() == 8, name
-
-
-def _four_and_lead_in_one() -> dict[str, np.ndarray]:
-    """A '1' with a long stroke rising into it from the baseline, and an open '4' of the same
-    strokes whose bar goes on past the stem."""
-    one = np.zeros((28, 28), np.uint8)
-    cv2.line(one, (17, 4), (17, 24), 255, 2)
-    cv2.line(one, (8, 20), (17, 4), 255, 2)
-    four = one.copy()
-    cv2.line(four, (8, 20), (24, 20), 255, 2)
-    return {"one": one, "four": four}
-
-
-def test_a_four_with_no_bar_right_of_its_stem_reads_as_a_one():
-    from digitize.reader import classify, segment_page
-
-    segments = segment_page("f", 1, page_with(lambda image: write(image, "4", 100, 200, scale=3.0, thickness=6)),
-                            mode="page")
-    shapes = _four_and_lead_in_one()
-
-    def four_or_one(crops):
-        answers = np.zeros((len(crops), 11), np.float32)
-        answers[:, 4], answers[:, 1], answers[:, 7] = 0.9, 0.07, 0.03
-        return answers
-
-    segments.crops = np.stack([shapes["one"]] * len(segments.crops))
-    (probabilities,) = classify([segments], four_or_one)
-    assert probabilities[0].argmax() == 1
-    segments.crops = np.stack([shapes["four"]] * len(segments.crops))
-    (probabilities,) = classify([segments], four_or_one)
-    assert probabilities[0].argmax() == 4
