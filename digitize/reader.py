@@ -81,17 +81,23 @@ PAGE_SAMPLE = 12
 #: A crop the model is less sure of than this is read again in a few shapes and the answers
 #: averaged (test-time augmentation, for the few hard crops only).
 SECOND_LOOK_BELOW = 0.6
+#: Two shapes the model misreads with some belief in the right digit are doubted: the digit it
+#: read keeps this share of its probability.
+SHAPE_DOUBT = 0.03
 #: An '8' has two loops. A crop read as '8' with some belief in '9' (LOOP_NINE_LEAST) whose one
 #: loop (a hole of at least LOOP_AREA pixels) lies above row LOOP_UPPER_ROW, over a single stem
 #: no wider than STEM_WIDTH strokes in STEM_ROWS percent of its rows, is far more often a '9'
-#: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty
-#: anyway: its '8' probability is scaled by LONE_UPPER_LOOP_8.
-LONE_UPPER_LOOP_8 = 0.03
+#: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty.
 LOOP_NINE_LEAST = 0.005
 LOOP_AREA = 4
 LOOP_UPPER_ROW = 13
 STEM_WIDTH = 1.6
 STEM_ROWS = 75
+#: A '2' ends in a base stroke that runs right. A crop read as '2' with '3' as the runner-up (at
+#: least BOWL_THREE_LEAST) whose bottom tenth ends more than BOWL_MARGIN pixels left of the right
+#: edge of its rows from 55% to 80% of its height ends in a bowl: a flat-topped '3' (old registers).
+BOWL_THREE_LEAST = 0.005
+BOWL_MARGIN = 3
 
 
 @dataclass
@@ -244,7 +250,7 @@ def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.nda
     blobs on a page are one sure digit. Several pages per call: a call costs ~1.5 ms on top of
     its crops, and the doubted blobs of one page are too few to fill a batch."""
     def predict(crops: np.ndarray) -> np.ndarray:
-        return _loop_checked(crops, model_predict(crops))
+        return _shape_checked(crops, model_predict(crops))
 
     wholes = [[hyps[0][0] for per_blob in page.index for hyps in per_blob] for page in pages]
     first = predict(_stacked([page.crops[ids] for page, ids in zip(pages, wholes)]))
@@ -285,13 +291,30 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
         start += len(ids)
 
 
-def _loop_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """The model's answers, with each '8' that has the shape of a '9' doubted."""
-    for i in np.flatnonzero((probabilities.argmax(1) == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST)):
-        if _one_loop_on_a_stem(crops[i]):
-            probabilities[i, 8] *= LONE_UPPER_LOOP_8
-            probabilities[i] /= probabilities[i].sum()
+def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The model's answers, with each '8' shaped like a '9' and each '2' shaped like a '3' doubted."""
+    read = probabilities.argmax(1)
+    runner_up = np.argsort(probabilities, 1)[:, -2]
+    eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
+    twos = np.flatnonzero((read == 2) & (runner_up == 3) & (probabilities[:, 3] >= BOWL_THREE_LEAST))
+    doubted = [i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
+    for i in doubted:
+        probabilities[i, read[i]] *= SHAPE_DOUBT
+        probabilities[i] /= probabilities[i].sum()
     return probabilities
+
+
+def _ends_in_a_bowl(crop: np.ndarray) -> bool:
+    """The bottom curls back left under a part that reaches further right: a '3', not a '2'."""
+    ink = crop > 100
+    rows = np.flatnonzero(ink.any(1))
+    top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
+
+    def right_edge(start: float, end: float) -> int:
+        columns = np.flatnonzero(ink[top + int(start * height) : top + int(end * height) + 1].any(0))
+        return int(columns[-1]) if columns.size else -1
+
+    return right_edge(0.9, 1.0) < right_edge(0.55, 0.8) - BOWL_MARGIN
 
 
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:

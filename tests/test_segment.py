@@ -1096,3 +1096,37 @@ def test_an_eight_with_one_upper_loop_on_a_single_stem_reads_as_a_nine():
         segments.crops = np.stack([figures[name]] * len(segments.crops))
         (probabilities,) = classify([segments], eight_or_nine)
         assert probabilities[0].argmax() == 8, name
+
+
+def _flat_topped_three_and_two() -> dict[str, np.ndarray]:
+    """An old-style '3' (a bar, a diagonal, a bowl curling back left) and a '2' with the same
+    top whose base runs right."""
+    three = np.zeros((28, 28), np.uint8)
+    cv2.line(three, (8, 4), (20, 4), 255, 2)
+    cv2.line(three, (20, 4), (12, 12), 255, 2)
+    cv2.ellipse(three, (13, 15), (9, 8), 0, -90, 150, 255, 2)  # the bowl, from its top round to lower left
+    two = np.zeros((28, 28), np.uint8)
+    cv2.line(two, (8, 4), (20, 4), 255, 2)
+    cv2.line(two, (20, 4), (8, 23), 255, 2)
+    cv2.line(two, (8, 23), (21, 23), 255, 2)
+    return {"three": three, "two": two}
+
+
+def test_a_two_ending_in_a_bowl_reads_as_a_three():
+    from digitize.reader import classify, segment_page
+
+    segments = segment_page("f", 1, page_with(lambda image: write(image, "2", 100, 200, scale=3.0, thickness=6)),
+                            mode="page")
+    shapes = _flat_topped_three_and_two()
+
+    def two_or_three(crops):
+        answers = np.zeros((len(crops), 11), np.float32)
+        answers[:, 2], answers[:, 3], answers[:, 7] = 0.9, 0.07, 0.03
+        return answers
+
+    segments.crops = np.stack([shapes["three"]] * len(segments.crops))
+    (probabilities,) = classify([segments], two_or_three)
+    assert probabilities[0].argmax() == 3
+    segments.crops = np.stack([shapes["two"]] * len(segments.crops))
+    (probabilities,) = classify([segments], two_or_three)
+    assert probabilities[0].argmax() == 2
