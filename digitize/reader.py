@@ -84,6 +84,8 @@ SECOND_LOOK_BELOW = 0.6
 #: Two shapes the model misreads with some belief in the right digit are doubted: the digit it
 #: read keeps this share of its probability.
 SHAPE_DOUBT = 0.03
+#: The gray level from which a 28x28 crop's pixel counts as ink when its shape is judged.
+CROP_INK = 100
 #: An '8' has two loops. A crop read as '8' with some belief in '9' (LOOP_NINE_LEAST) whose one
 #: loop (a hole of at least LOOP_AREA pixels) lies above row LOOP_UPPER_ROW, over a single stem
 #: no wider than STEM_WIDTH strokes in STEM_ROWS percent of its rows, is far more often a '9'
@@ -306,7 +308,7 @@ def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
 
 def _ends_in_a_bowl(crop: np.ndarray) -> bool:
     """The bottom curls back left under a part that reaches further right: a '3', not a '2'."""
-    ink = crop > 100
+    ink = crop > CROP_INK
     rows = np.flatnonzero(ink.any(1))
     top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
 
@@ -320,7 +322,7 @@ def _ends_in_a_bowl(crop: np.ndarray) -> bool:
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
     """One loop, in the upper half, above a single stem about a stroke wide: not the two legs
     of an open '8', nor the blot its lower loop makes when written small and closed up."""
-    ink = (crop > 100).astype(np.uint8)
+    ink = (crop > CROP_INK).astype(np.uint8)
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return False
