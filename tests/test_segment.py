@@ -862,7 +862,8 @@ def test_a_swooping_underline_below_a_number_is_not_a_digit():
         swoosh = np.array([[54, 93], [66, 101], [82, 106], [96, 102], [106, 91]], np.int32)
         cv2.polylines(image, [swoosh], False, 0, 2)  # an underline's swoosh, touching nothing
     numbers = cell_numbers(draw, (200, 140))
-    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [6, 7]
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 2  # the '8' and the '2' only
+    assert max(b.x + b.w for b in numbers[0].blobs) < 100
 
 
 def test_a_white_seven_whose_bar_covers_the_top_side_is_inverted():
@@ -874,10 +875,14 @@ def test_a_white_seven_whose_bar_covers_the_top_side_is_inverted():
 
 
 def test_a_bold_white_digit_beside_an_all_dark_side_is_inverted_but_a_strip_between_margins_is_not():
+    # A bold '3' drawn stroke by stroke (OpenCV's fonts change from release to release), cut
+    # tightly through its flat top; the ground shows left of it.
     canvas = np.zeros((300, 260), np.uint8)
-    cv2.putText(canvas, "3", (20, 220), cv2.FONT_HERSHEY_SIMPLEX, 5.0, 255, 16, cv2.LINE_AA)
+    cv2.ellipse(canvas, (110, 80), (42, 36), 0, -160, 90, 255, 30, cv2.LINE_AA)
+    cv2.ellipse(canvas, (110, 150), (46, 38), 0, -90, 160, 255, 30, cv2.LINE_AA)
+    cv2.line(canvas, (75, 44), (140, 44), 255, 30, cv2.LINE_AA)
     ys, xs = np.nonzero(canvas > 100)
-    digit = canvas[ys.min() : ys.max() + 1, xs.min() - 2 : xs.max() + 1]  # the ground shows left of it
+    digit = canvas[ys.min() + 4 : ys.max() + 1, xs.min() - 2 : xs.max() + 1]
     assert np.median(digit) >= 100 and (digit[:, 0] < 100).all()
     assert ((clean_page(digit, deskew=False).ink > 0) == (digit > 128)).mean() > 0.9
     strip = np.full((100, 100), 235, np.uint8)  # a cell scanned with black margins on both sides
@@ -953,7 +958,9 @@ def test_a_stroke_reaching_far_below_a_number_is_a_rule_remnant_but_a_one_on_the
         cv2.line(image, (112, top), (112, foot), 0, 3)
     numbers = cell_numbers(draw, (200, 140))
     assert len(numbers) == 1
-    assert [b.x // 10 for b in numbers[0].blobs] == ([6, 7, 11] if kept else [6, 7])
+    digits = [b for b in numbers[0].blobs if b.x + b.w < 100]  # the '2' and the '9' end left of x 100
+    strokes = [b for b in numbers[0].blobs if b.x >= 108]  # the stroke at x 111-113
+    assert len(digits) == 2 and len(strokes) == (1 if kept else 0) and len(numbers[0].blobs) == len(digits) + len(strokes)
 
 
 @pytest.mark.parametrize("meeting_row, side", [(20, True), (60, True), (45, False)])
