@@ -100,6 +100,13 @@ STEM_ROWS = 75
 #: edge of its rows from 55% to 80% of its height ends in a bowl: a flat-topped '3' (old registers).
 BOWL_THREE_LEAST = 0.005
 BOWL_MARGIN = 3
+#: A '7' starts with a bar whose left end is its top's left end. A crop read as '7' with some
+#: belief in '1' (FLAG_ONE_LEAST) whose top part (FLAG_TOP of its height) reaches furthest left
+#: lower than FLAG_DROP of its height starts with a stroke falling to the left: the flag of a
+#: European '1' (cheques), not a bar.
+FLAG_ONE_LEAST = 0.05
+FLAG_TOP = 0.35
+FLAG_DROP = 0.3
 
 
 @dataclass
@@ -294,12 +301,15 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
 
 
 def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """The model's answers, with each '8' shaped like a '9' and each '2' shaped like a '3' doubted."""
+    """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3' and each '7'
+    shaped like a flagged '1' doubted."""
     read = probabilities.argmax(1)
     runner_up = np.argsort(probabilities, 1)[:, -2]
     eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
     twos = np.flatnonzero((read == 2) & (runner_up == 3) & (probabilities[:, 3] >= BOWL_THREE_LEAST))
-    doubted = [i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
+    sevens = np.flatnonzero((read == 7) & (probabilities[:, 1] >= FLAG_ONE_LEAST))
+    doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
+               + [i for i in sevens if _falls_left_from_the_top(crops[i])])
     for i in doubted:
         probabilities[i, read[i]] *= SHAPE_DOUBT
         probabilities[i] /= probabilities[i].sum()
@@ -317,6 +327,17 @@ def _ends_in_a_bowl(crop: np.ndarray) -> bool:
         return int(columns[-1]) if columns.size else -1
 
     return right_edge(0.9, 1.0) < right_edge(0.55, 0.8) - BOWL_MARGIN
+
+
+def _falls_left_from_the_top(crop: np.ndarray) -> bool:
+    """The top part's leftmost ink lies well below the top: a flag falling to the left."""
+    rows, columns = np.nonzero(crop > CROP_INK)
+    if rows.size == 0:
+        return False
+    top, height = int(rows.min()), int(rows.max() - rows.min() + 1)
+    upper = rows <= top + FLAG_TOP * height
+    leftmost = columns[upper] <= columns[upper].min() + 1
+    return float(rows[upper][leftmost].mean()) - top > FLAG_DROP * height
 
 
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:

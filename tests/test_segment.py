@@ -1137,3 +1137,35 @@ def test_a_two_ending_in_a_bowl_reads_as_a_three():
     segments.crops = np.stack([shapes["two"]] * len(segments.crops))
     (probabilities,) = classify([segments], two_or_three)
     assert probabilities[0].argmax() == 2
+
+
+def _flagged_one_and_seven() -> dict[str, np.ndarray]:
+    """A European '1' (a flag falling left from the top of an upright stem) and a '7' (a
+    level bar, then a stem slanting down to the left)."""
+    one = np.zeros((28, 28), np.uint8)
+    cv2.line(one, (17, 4), (9, 13), 255, 2)
+    cv2.line(one, (17, 4), (17, 24), 255, 2)
+    seven = np.zeros((28, 28), np.uint8)
+    cv2.line(seven, (8, 4), (20, 4), 255, 2)
+    cv2.line(seven, (20, 4), (11, 24), 255, 2)
+    return {"one": one, "seven": seven}
+
+
+def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one():
+    from digitize.reader import classify, segment_page
+
+    segments = segment_page("f", 1, page_with(lambda image: write(image, "7", 100, 200, scale=3.0, thickness=6)),
+                            mode="page")
+    shapes = _flagged_one_and_seven()
+
+    def seven_or_one(crops):
+        answers = np.zeros((len(crops), 11), np.float32)
+        answers[:, 7], answers[:, 1], answers[:, 2] = 0.88, 0.1, 0.02
+        return answers
+
+    segments.crops = np.stack([shapes["one"]] * len(segments.crops))
+    (probabilities,) = classify([segments], seven_or_one)
+    assert probabilities[0].argmax() == 1
+    segments.crops = np.stack([shapes["seven"]] * len(segments.crops))
+    (probabilities,) = classify([segments], seven_or_one)
+    assert probabilities[0].argmax() == 7
