@@ -1169,3 +1169,29 @@ def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one():
     segments.crops = np.stack([shapes["seven"]] * len(segments.crops))
     (probabilities,) = classify([segments], seven_or_one)
     assert probabilities[0].argmax() == 7
+
+
+def test_a_nine_without_a_loop_reads_as_a_hooked_seven():
+    from digitize.reader import classify, segment_page
+
+    segments = segment_page("f", 1, page_with(lambda image: write(image, "9", 100, 200, scale=3.0, thickness=6)),
+                            mode="page")
+    hooked = np.zeros((28, 28), np.uint8)  # a bar whose left end hooks down, then the stem
+    cv2.line(hooked, (8, 9), (9, 5), 255, 2)
+    cv2.line(hooked, (9, 5), (20, 4), 255, 2)
+    cv2.line(hooked, (20, 4), (13, 24), 255, 2)
+    nine = np.zeros((28, 28), np.uint8)
+    cv2.circle(nine, (14, 9), 5, 255, 2)
+    cv2.line(nine, (19, 9), (15, 24), 255, 2)
+
+    def nine_or_seven(crops):
+        answers = np.zeros((len(crops), 11), np.float32)
+        answers[:, 9], answers[:, 7], answers[:, 4] = 0.8, 0.15, 0.05
+        return answers
+
+    segments.crops = np.stack([hooked] * len(segments.crops))
+    (probabilities,) = classify([segments], nine_or_seven)
+    assert probabilities[0].argmax() == 7
+    segments.crops = np.stack([nine] * len(segments.crops))
+    (probabilities,) = classify([segments], nine_or_seven)
+    assert probabilities[0].argmax() == 9
