@@ -90,21 +90,31 @@ def _ink_extent(ink_components: tuple[int, np.ndarray, np.ndarray], own: np.ndar
     return int(ink_stats[under, 1].min()), int((ink_stats[under, 1] + ink_stats[under, 3]).max())
 
 
+#: A short vertical run standing on a rule is a comb's tooth if at least this many others of
+#: about its height (within TOOTH_HEIGHT of it) stand on the same rule.
+TEETH = 2
+TOOTH_HEIGHT = 0.25
+
+
 def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
     """Vertical runs that are rules: very long, or meeting a horizontal rule at an end (a box
     side, at a corner or a tee).
 
-    A handwritten '1' or '4' can be as straight as a short rule, but it does not touch one; and
+    A handwritten '1' or '4' can be as straight as a short rule, but it rarely touches one; and
     where a bold digit's stroke passes for a short horizontal rule, the strokes that cross it
     or meet it short of their ends (a '4's stem through its bar, a bold '0's side) are no box's
-    sides. Each run is judged in its own box (runs are few, the page is large).
+    sides. A run that only stands on a rule, which goes on both sides of it, is a '1' written
+    down to a box's foot or an underline, unless others of its height stand on that rule too
+    (the teeth of a comb). Each run is judged in its own box (runs are few, the page is large).
     """
     sides = np.zeros_like(vertical)
     if not vertical.any():
         return sides
     count, labels, stats = components(vertical)
+    rule_labels = components(horizontal)[1]
     height, width = vertical.shape
     reach = MEETING_REACH
+    standing: dict[int, tuple[int, int]] = {}  # run → (the rule it stands on, its height)
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         own = labels[y : y + h, x : x + w] == label
@@ -115,10 +125,33 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
                 continue
             near = cv2.dilate(near, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
             meets = (near[y - y0 : y - y0 + h, x - x0 : x - x0 + w] > 0) & own
-            if not (meets[: reach + 1].any() or meets[-reach - 1 :].any()):
+            at_top, at_foot = meets[: reach + 1].any(), meets[-reach - 1 :].any()
+            if not (at_top or at_foot):
                 continue
+            if at_foot and not at_top:
+                rule = _rule_under(rule_labels, x, y + h, w, reach)
+                if rule:
+                    standing[label] = (rule, h)
+                    continue
         sides[y : y + h, x : x + w][own] = 255
+    for label, (rule, h) in standing.items():
+        teeth = sum(other != label and on == rule and abs(tall - h) <= TOOTH_HEIGHT * h
+                    for other, (on, tall) in standing.items())
+        if teeth >= TEETH:
+            x, y, w, run_h, _ = stats[label]
+            sides[y : y + run_h, x : x + w][labels[y : y + run_h, x : x + w] == label] = 255
     return sides
+
+
+def _rule_under(rule_labels: np.ndarray, x: int, foot: int, w: int, reach: int) -> int:
+    """The label of the rule a run ending at row `foot` stands on when that rule goes on past
+    it on both sides (a tee, not a box's corner); 0 if there is none."""
+    rows = rule_labels[max(0, foot - reach) : foot + reach + 1]
+    beyond = 2 * reach + 2
+    left = rows[:, max(0, x - beyond) : max(0, x - reach)]
+    right = rows[:, x + w + reach : x + w + beyond]
+    shared = set(np.unique(left[left > 0])) & set(np.unique(right[right > 0]))
+    return int(min(shared)) if shared else 0
 
 
 def remove_rules(ink: np.ndarray, rules: np.ndarray, thickness: int) -> np.ndarray:

@@ -963,16 +963,44 @@ def test_a_stroke_reaching_far_below_a_number_is_a_rule_remnant_but_a_one_on_the
     assert len(digits) == 2 and len(strokes) == (1 if kept else 0) and len(numbers[0].blobs) == len(digits) + len(strokes)
 
 
-@pytest.mark.parametrize("meeting_row, side", [(20, True), (60, True), (45, False)])
-def test_a_short_vertical_run_is_a_box_side_only_where_it_meets_a_rule_at_an_end(meeting_row, side):
-    # A run 40 rows long (20..59) and a short horizontal run at a corner, at its foot, or across
-    # its middle: the last is a bold digit's stroke crossing a '4's stem, not a box.
+@pytest.mark.parametrize("meeting_row, columns, side", [
+    (20, (30, 75), True),   # a rule across its top: a box's side hanging from it
+    (60, (50, 75), True),   # a rule starting at its foot: a box's corner
+    (60, (30, 75), False),  # a rule going on both sides of its foot: a '1' standing on a box's foot
+    (45, (30, 75), False),  # a rule across its middle: a bold digit's stroke through a '4's stem
+])
+def test_a_short_vertical_run_is_a_box_side_only_where_it_meets_a_rule_at_an_end(meeting_row, columns, side):
+    # A run 40 rows long (20..59) and a short horizontal run meeting it.
     from digitize.layout import box_sides
     vertical = np.zeros((100, 100), np.uint8)
     horizontal = np.zeros_like(vertical)
     vertical[20:60, 50] = 255
-    horizontal[meeting_row, 30:75] = 255
+    horizontal[meeting_row, columns[0] : columns[1]] = 255
     assert box_sides(vertical, horizontal, long_enough=80).any() == side
+
+
+def test_runs_of_one_height_standing_on_one_rule_are_a_comb_s_teeth():
+    from digitize.layout import box_sides
+    vertical = np.zeros((100, 200), np.uint8)
+    horizontal = np.zeros_like(vertical)
+    horizontal[60, 10:190] = 255
+    for x in (40, 80, 120, 160):  # ticks rising from the comb's foot
+        vertical[35:60, x] = 255
+    vertical[20:60, 100] = 255  # a '1' written down to the foot, taller than the ticks
+    sides = box_sides(vertical, horizontal, long_enough=80)
+    assert all(sides[40, x] for x in (40, 80, 120, 160)) and not sides[:, 100].any()
+
+
+def test_a_one_written_down_to_a_box_s_foot_is_read():
+    def draw(image):
+        cv2.rectangle(image, (40, 60), (360, 160), 0, 3)
+        write(image, "4", 80, 158, scale=2.0, thickness=4)
+        cv2.line(image, (160, 121), (159, 158), 0, 4)  # a straight '1' standing on the box's foot
+        write(image, "7", 200, 158, scale=2.0, thickness=4)
+    from digitize.reader import segment_page
+    segments = segment_page("f", 1, page_with(draw, (1000, 1000)), mode="page")
+    blobs = [b for n in segments.numbers for b in n.blobs]
+    assert len(blobs) == 3 and any(b.w <= 10 and b.h >= 30 for b in blobs)
 
 
 def test_the_long_straight_bar_of_a_large_seven_on_a_page_is_no_rule_but_a_short_underline_is():
