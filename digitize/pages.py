@@ -133,6 +133,21 @@ def _to_gray(image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
 
+#: The EXIF / TIFF tag that says how a photo or scan must be turned to stand upright.
+ORIENTATION_TAG = 0x0112
+
+
+def _upright(gray: np.ndarray, orientation: int) -> np.ndarray:
+    """The page turned (or mirrored) as its Orientation tag says, as image viewers show it:
+    phones store a photo taken sideways as it left the sensor, plus this tag."""
+    from PIL import Image
+
+    method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}.get(orientation)
+    return gray if method is None else np.asarray(Image.fromarray(gray).transpose(method))
+
+
 def _image_pages(file: str, max_pixels: int, shrink: Shrink | None) -> Iterator[Page | PageError]:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -157,7 +172,12 @@ def _image_pages(file: str, max_pixels: int, shrink: Shrink | None) -> Iterator[
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         gray = _to_gray(frame)
-                    yield Page(file, number, gray, size)
+                        orientation = frame.getexif().get(ORIENTATION_TAG, 1)
+                    if factor == 1:  # Pillow's TIFF reader reports some turned pages' size turned
+                        size = (gray.shape[1], gray.shape[0])
+                    if orientation in (5, 6, 7, 8):  # turned a quarter: width and height swap
+                        size = (size[1], size[0])
+                    yield Page(file, number, _upright(gray, orientation), size)
                 except (OSError, ValueError, SyntaxError) as exc:
                     yield PageError(file, number, f"cannot decode page: {exc}")
     except UnidentifiedImageError:

@@ -139,3 +139,32 @@ def test_pages_read_smaller_decode_smaller_but_boxes_stay_in_the_page_as_read(tm
         for truth, (x, y, w, h) in zip(page.truth, boxes):
             tx, ty, tw, th = truth.box
             assert abs(x - tx) <= 6 and abs(y - ty) <= 6 and abs(w - tw) <= 12 and abs(h - th) <= 12
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF"])
+def test_a_page_stands_as_its_orientation_tag_says(tmp_path, orientation, fmt):
+    # Phones store a photo taken sideways as the sensor saw it, plus an EXIF Orientation tag;
+    # scanners do the same in TIFF. Viewers (and Pillow's exif_transpose) turn it upright.
+    from PIL import ImageOps
+
+    stored = np.full((60, 90), 230, np.uint8)
+    stored[5:20, 5:30] = 0  # a mark in one corner, so every turn and mirror differs
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"photo.{fmt.lower()}"
+    Image.fromarray(stored).save(path, format=fmt, exif=exif, **({"quality": 95} if fmt == "JPEG" else {}))
+    with Image.open(path) as image:
+        upright = np.asarray(ImageOps.exif_transpose(image).convert("L"))
+    page, = pages_of(path)
+    assert page.size == (upright.shape[1], upright.shape[0])
+    assert page.image.shape == upright.shape and np.abs(page.image.astype(int) - upright).max() <= 2
+
+
+def test_a_sideways_jpeg_read_smaller_keeps_its_upright_size(tmp_path):
+    stored = np.full((1400, 2800), 230, np.uint8)  # a page photographed sideways
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to view
+    Image.fromarray(stored).save(tmp_path / "page.jpg", exif=exif)
+    page, = load_pages(str(tmp_path / "page.jpg"), shrink=lambda w, h: 2)
+    assert page.size == (1400, 2800) and page.image.shape == (1400, 700) and page.shrunk == 2
