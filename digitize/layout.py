@@ -90,10 +90,12 @@ def _ink_extent(ink_components: tuple[int, np.ndarray, np.ndarray], own: np.ndar
     return int(ink_stats[under, 1].min()), int((ink_stats[under, 1] + ink_stats[under, 3]).max())
 
 
-#: A short vertical run standing on a rule is a comb's tooth if at least this many others of
-#: about its height (within TOOTH_HEIGHT of it) stand on the same rule.
-TEETH = 2
+#: A short vertical run standing on a rule is a comb's tooth if it is one of at least TEETH
+#: runs of about one height (within TOOTH_HEIGHT) standing on that rule in a row at even
+#: spacing (gaps within TOOTH_SPACING of each other); '1's written on a ruled line are not.
+TEETH = 3
 TOOTH_HEIGHT = 0.25
+TOOTH_SPACING = 0.15
 
 
 def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
@@ -134,13 +136,27 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
                     standing[label] = (rule, h)
                     continue
         sides[y : y + h, x : x + w][own] = 255
-    for label, (rule, h) in standing.items():
-        teeth = sum(other != label and on == rule and abs(tall - h) <= TOOTH_HEIGHT * h
-                    for other, (on, tall) in standing.items())
-        if teeth >= TEETH:
-            x, y, w, run_h, _ = stats[label]
-            sides[y : y + run_h, x : x + w][labels[y : y + run_h, x : x + w] == label] = 255
+    for label in _teeth(standing, stats):
+        x, y, w, h, _ = stats[label]
+        sides[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label] = 255
     return sides
+
+
+def _teeth(standing: dict[int, tuple[int, int]], stats: np.ndarray) -> set[int]:
+    """The runs standing on a rule that are a comb's teeth: in a row of TEETH or more of about
+    one height, evenly spaced."""
+    teeth: set[int] = set()
+    for label, (rule, h) in standing.items():
+        row = sorted((int(stats[other, 0]), other) for other, (on, tall) in standing.items()
+                     if on == rule and abs(tall - h) <= TOOTH_HEIGHT * h)
+        xs = [x for x, _ in row]
+        at = xs.index(int(stats[label, 0]))
+        for start in range(max(0, at - TEETH + 1), min(at, len(row) - TEETH) + 1):
+            gaps = np.diff(xs[start : start + TEETH])
+            if gaps.min() > 0 and gaps.max() - gaps.min() <= TOOTH_SPACING * gaps.max():
+                teeth.add(label)
+                break
+    return teeth
 
 
 def _rule_under(rule_labels: np.ndarray, x: int, foot: int, w: int, reach: int) -> int:

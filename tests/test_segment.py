@@ -991,6 +991,16 @@ def test_runs_of_one_height_standing_on_one_rule_are_a_comb_s_teeth():
     assert all(sides[40, x] for x in (40, 80, 120, 160)) and not sides[:, 100].any()
 
 
+def test_ones_written_on_a_ruled_line_are_no_comb_however_many():
+    from digitize.layout import box_sides
+    vertical = np.zeros((100, 300), np.uint8)
+    horizontal = np.zeros_like(vertical)
+    horizontal[60, :] = 255  # a notebook's ruled line
+    for x in (30, 75, 95, 160, 250):  # '1's of one height, where the numbers put them
+        vertical[25:60, x] = 255
+    assert not box_sides(vertical, horizontal, long_enough=80).any()
+
+
 def test_a_one_written_down_to_a_box_s_foot_is_read():
     def draw(image):
         cv2.rectangle(image, (40, 60), (360, 160), 0, 3)
