@@ -45,9 +45,23 @@ def squared_page(rng: np.random.Generator, glyph) -> SynthPage:
     return page
 
 
+def lined_page(rng: np.random.Generator, glyph) -> SynthPage:
+    """A free page written on ruled notebook paper: each line of numbers sits on a gray rule
+    drawn under the writing (digits reach it or stop just short), a red margin at the left."""
+    page = free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8)
+    rules = np.full_like(page.image, 255)
+    for line in sorted({item.field for item in page.truth}):
+        feet = [item.box[1] + item.box[3] for item in page.truth if item.field == line]
+        cv2.line(rules, (0, int(np.median(feet))), (rules.shape[1], int(np.median(feet))), 150, 3)
+    cv2.line(rules, (150, 0), (150, rules.shape[0]), 170, 3)
+    page.image = np.minimum(page.image, rules)
+    return page
+
+
 KINDS = {
     "free": lambda rng, glyph: free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8),
     "squared": squared_page,
+    "lined": lined_page,
     "form": lambda rng, glyph: form_page(rng, glyph, dpi=300),
     "table": lambda rng, glyph: table_page(rng, glyph, dpi=300),
 }
@@ -194,7 +208,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--tesseract", action="store_true")
     parser.add_argument("--kind", choices=KINDS, default="free",
-                        help="free: lines of numbers; squared: the same on 5 mm squared paper; form: ruled "
+                        help="free: lines of numbers; squared: the same on 5 mm squared paper; lined: the same "
+                             "sitting on a notebook's light ruled lines, with a margin line; form: ruled "
                              "boxes (one left empty) and comb fields; table: a ruled grid, some cells empty")
     parser.add_argument("--skew", type=float, default=2.5,
                         help="each page is turned by a random angle up to this many degrees either way")

@@ -30,20 +30,25 @@ class Field:
 RULE_GAP = 2
 
 
-def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int) -> tuple[np.ndarray, np.ndarray]:
+def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int,
+               vertical_gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical rules: straight ink runs at least this long in one direction,
-    horizontal ones bridging gaps of RULE_GAP pixels.
+    horizontal ones bridging gaps of RULE_GAP pixels, vertical ones of `vertical_gap`.
 
     An image shorter than that has none: an opening takes the outside for ink, and would make
     a postal digit's stroke from edge to edge a rule."""
-    def runs(size: tuple[int, int], room: int, gap: int = 0) -> np.ndarray:
+    def runs(size: tuple[int, int], room: int, gap: int) -> np.ndarray:
         if max(size) > room:
             return np.zeros_like(ink)
-        source = cv2.dilate(ink, np.ones((1, gap + 1), np.uint8)) if gap else ink
+        along = (1, gap + 1) if size[0] > 1 else (gap + 1, 1)
+        source = cv2.dilate(ink, np.ones(along, np.uint8)) if gap else ink
         opened = cv2.morphologyEx(source, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
         return cv2.bitwise_and(opened, ink) if gap else opened
-    return runs((min_horizontal, 1), ink.shape[1], RULE_GAP), runs((1, min_vertical), ink.shape[0])
+    return runs((min_horizontal, 1), ink.shape[1], RULE_GAP), runs((1, min_vertical), ink.shape[0], vertical_gap)
 
+
+#: A long light rule on a page, binarized into dashes, is still one across gaps this long.
+LIGHT_RULE_GAP = 6
 
 #: A run "meets" a rule within this many pixels of it.
 MEETING_REACH = 3
@@ -322,6 +327,13 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     rules = cv2.bitwise_or(horizontal, vertical)
     if whole_image_field and rule_ink is not ink:  # a cell is small; on a page it costs 15%
         rules = cv2.bitwise_or(rules, _faint_rules(ink, rule_ink, *lengths))
+    elif not whole_image_field:
+        # On a page, a run as long as a box's side in all the ink is a rule, however little of
+        # it is sure ink (a notebook's light lines and margin, in dashes once binarized): no
+        # digit on a page is that tall and straight. Bridging gaps must not make one so.
+        longest = long_enough + 2 * LIGHT_RULE_GAP
+        for runs in rule_masks(ink, longest, longest, vertical_gap=LIGHT_RULE_GAP):
+            rules = cv2.bitwise_or(rules, runs)
     thickness = _rule_thickness(rules)
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:

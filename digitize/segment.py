@@ -206,12 +206,12 @@ def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[
     return inside and (clear_ends and one.h <= ONE_SPAN * span or spans_image)
 
 
-def broken_rule(blobs: list[Blob], span: float) -> list[Blob]:
-    """Pieces of a vertical rule or page edge that the scan broke up: narrow blobs in one
-    column over a third of the field's height: three or more dashes, two further apart than
-    either is long, or one continuing a long rule. One piece can pass for a '1'; a '1'
-    broken in its middle has a short gap."""
-    narrow = [b for b in blobs if b.w <= max(3, span / 40)]
+def broken_rule(blobs: list[Blob], span: float, widest: float | None = None) -> list[Blob]:
+    """Pieces of a vertical rule or page edge that the scan broke up: blobs at most `widest`
+    across (default: a 40th of the span) in one column over a third of the span: three or more
+    dashes, two further apart than either is long, or one continuing a long rule. One piece
+    can pass for a '1'; a '1' broken in its middle has a short gap."""
+    narrow = [b for b in blobs if b.w <= (max(3, span / 40) if widest is None else widest)]
     pieces: list[Blob] = []
     for blob in narrow:
         column = sorted((b for b in narrow if abs(b.cx - blob.cx) <= 2), key=lambda b: b.y)
@@ -741,6 +741,21 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     return [NumberCandidate(field_id, ordered, height, cell_width)]
 
 
+#: A stroke across this share of a page's height (or width), at most PAGE_LINE_WIDTH of that
+#: length across, is a line (a notebook's margin, a fold, a scanner's streak) too faint to be
+#: taken for a rule: never writing. Left in, it would outweigh every digit of the page.
+PAGE_LINE = 0.3
+PAGE_LINE_WIDTH = 0.1
+#: Broken into dashes, such a line's pieces are at most this share of the page's height across.
+PAGE_LINE_PIECE = 1 / 300
+
+
+def _page_lines(blobs: list[Blob], page: tuple[int, ...]) -> list[Blob]:
+    whole = [b for b in blobs if (b.h >= PAGE_LINE * page[0] and b.w <= PAGE_LINE_WIDTH * b.h)
+             or (b.w >= PAGE_LINE * page[1] and b.h <= PAGE_LINE_WIDTH * b.w)]
+    return whole + broken_rule(blobs, page[0], widest=max(3.0, PAGE_LINE_PIECE * page[0]))
+
+
 def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str = "line") -> list[NumberCandidate]:
     """Free-form ink: lines by vertical overlap, numbers by horizontal gaps.
 
@@ -748,6 +763,8 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
     labels and captions of a form.
     """
     blobs = [b for b in blobs_in(ink) if b.h >= min_height]
+    lines = _page_lines(blobs, ink.shape)
+    blobs = [b for b in blobs if not any(b is line for line in lines)]
     if not blobs:
         return []
     height = typical_height(blobs)
