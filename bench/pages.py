@@ -33,7 +33,7 @@ from digitize.batch import RunOptions, list_inputs, read_files
 from digitize.data import load_mnist
 from digitize.model import Classifier
 from digitize.output import CsvWriter
-from digitize.synth import SynthPage, Truth, form_page, free_page, mnist_glyphs, photograph, table_page
+from digitize.synth import SynthPage, Truth, form_page, free_page, mnist_glyphs, on_ruled_paper, photograph, table_page
 
 
 def squared_page(rng: np.random.Generator, glyph) -> SynthPage:
@@ -45,23 +45,10 @@ def squared_page(rng: np.random.Generator, glyph) -> SynthPage:
     return page
 
 
-def lined_page(rng: np.random.Generator, glyph) -> SynthPage:
-    """A free page written on ruled notebook paper: each line of numbers sits on a gray rule
-    drawn under the writing (digits reach it or stop just short), a red margin at the left."""
-    page = free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8)
-    rules = np.full_like(page.image, 255)
-    for line in sorted({item.field for item in page.truth}):
-        feet = [item.box[1] + item.box[3] for item in page.truth if item.field == line]
-        cv2.line(rules, (0, int(np.median(feet))), (rules.shape[1], int(np.median(feet))), 150, 3)
-    cv2.line(rules, (150, 0), (150, rules.shape[0]), 170, 3)
-    page.image = np.minimum(page.image, rules)
-    return page
-
-
 KINDS = {
     "free": lambda rng, glyph: free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8),
     "squared": squared_page,
-    "lined": lined_page,
+    "lined": lambda rng, glyph: on_ruled_paper(free_page(rng, glyph, dpi=300, lines=13, per_line=4, max_digits=8)),
     "form": lambda rng, glyph: form_page(rng, glyph, dpi=300),
     "table": lambda rng, glyph: table_page(rng, glyph, dpi=300),
 }

@@ -191,6 +191,20 @@ def table_page(rng: np.random.Generator, glyph: Glyph = hershey_glyph, dpi: int 
     return SynthPage(page, truth)
 
 
+def on_ruled_paper(page: SynthPage) -> SynthPage:
+    """The page as if written on notebook paper: each line of its numbers sits on a light rule
+    (drawn under the writing, where its digits' feet mostly are), a light margin line at left."""
+    unit = page.image.shape[1] / (8.5 * 150)
+    rules = np.full_like(page.image, 255)
+    thickness = max(1, round(1.5 * unit))
+    for line in sorted({item.field for item in page.truth}):
+        foot = int(np.median([item.box[1] + item.box[3] for item in page.truth if item.field == line]))
+        cv2.line(rules, (0, foot), (rules.shape[1], foot), 150, thickness)
+    cv2.line(rules, (int(75 * unit), 0), (int(75 * unit), rules.shape[0]), 170, thickness)
+    page.image = np.minimum(page.image, rules)
+    return page
+
+
 def photograph(page: SynthPage, rng: np.random.Generator, angle: float = 4.0) -> SynthPage:
     """Make a clean page look like a phone photo: rotation, uneven light, blur and sensor noise."""
     h, w = page.image.shape

@@ -1105,6 +1105,33 @@ def test_a_blob_too_small_to_hold_two_digits_is_never_cut():
     assert any(len(h) == 2 for h in split_hypotheses(large, large.h))
 
 
+def _drawn(*strokes: list[tuple[int, int]]) -> np.ndarray:
+    """A 28x28 crop of 2 px pen strokes through these points."""
+    crop = np.zeros((28, 28), np.uint8)
+    cv2.polylines(crop, [np.array(points, np.int32) for points in strokes], False, 255, 2)
+    return crop
+
+
+def _read_as(crop: np.ndarray, answer: dict[int, float]) -> int:
+    """The digit `classify` settles on for a page whose every crop is `crop`, given a model that
+    answers `answer` (class: probability) for any crop: the shape checks at work."""
+    from digitize.reader import classify, segment_page
+
+    segments = segment_page("f", 1, page_with(lambda image: write(image, "8", 100, 200, scale=3.0, thickness=6)),
+                            mode="page")
+    segments.crops = np.stack([crop] * len(segments.crops))
+
+    def model(crops):
+        answers = np.zeros((len(crops), 11), np.float32)
+        for digit, probability in answer.items():
+            answers[:, digit] = probability
+        return answers
+
+    (probabilities,) = classify([segments], model)
+    assert probabilities[0].sum() == pytest.approx(1.0)
+    return int(probabilities[0].argmax())
+
+
 def _one_loop_figures() -> dict[str, np.ndarray]:
     """Three 28x28 crops with one loop in the upper half: on a stem, on two legs, on a blot."""
     figures = {}
@@ -1123,132 +1150,58 @@ def _one_loop_figures() -> dict[str, np.ndarray]:
 
 
 def test_an_eight_with_one_upper_loop_on_a_single_stem_reads_as_a_nine():
-    from digitize.reader import classify, segment_page
-
-    segments = segment_page("f", 1, page_with(lambda image: write(image, "8", 100, 200, scale=3.0, thickness=6)),
-                            mode="page")
     figures = _one_loop_figures()
-    segments.crops = np.stack([figures["stem"]] * len(segments.crops))
-
-    def eight_or_nine(crops):
-        answers = np.zeros((len(crops), 11), np.float32)
-        answers[:, 8], answers[:, 9] = 0.9, 0.1
-        return answers
-
-    (probabilities,) = classify([segments], eight_or_nine)
-    assert probabilities[0].argmax() == 9 and probabilities[0].sum() == pytest.approx(1.0)
+    eight_or_nine = {8: 0.9, 9: 0.1}
+    assert _read_as(figures["stem"], eight_or_nine) == 9
     for name in ("legs", "blot"):  # an open '8', and one whose small lower loop closed up
-        segments.crops = np.stack([figures[name]] * len(segments.crops))
-        (probabilities,) = classify([segments], eight_or_nine)
-        assert probabilities[0].argmax() == 8, name
+        assert _read_as(figures[name], eight_or_nine) == 8, name
 
 
 def _flat_topped_three_and_two() -> dict[str, np.ndarray]:
     """An old-style '3' (a bar, a diagonal, a bowl curling back left) and a '2' with the same
     top whose base runs right."""
-    three = np.zeros((28, 28), np.uint8)
-    cv2.line(three, (8, 4), (20, 4), 255, 2)
-    cv2.line(three, (20, 4), (12, 12), 255, 2)
+    three = _drawn([(8, 4), (20, 4), (12, 12)])
     cv2.ellipse(three, (13, 15), (9, 8), 0, -90, 150, 255, 2)  # the bowl, from its top round to lower left
-    two = np.zeros((28, 28), np.uint8)
-    cv2.line(two, (8, 4), (20, 4), 255, 2)
-    cv2.line(two, (20, 4), (8, 23), 255, 2)
-    cv2.line(two, (8, 23), (21, 23), 255, 2)
-    return {"three": three, "two": two}
+    return {"three": three, "two": _drawn([(8, 4), (20, 4), (8, 23), (21, 23)])}
 
 
 def test_a_two_ending_in_a_bowl_reads_as_a_three():
-    from digitize.reader import classify, segment_page
-
-    segments = segment_page("f", 1, page_with(lambda image: write(image, "2", 100, 200, scale=3.0, thickness=6)),
-                            mode="page")
     shapes = _flat_topped_three_and_two()
-
-    def two_or_three(crops):
-        answers = np.zeros((len(crops), 11), np.float32)
-        answers[:, 2], answers[:, 3], answers[:, 7] = 0.9, 0.07, 0.03
-        return answers
-
-    segments.crops = np.stack([shapes["three"]] * len(segments.crops))
-    (probabilities,) = classify([segments], two_or_three)
-    assert probabilities[0].argmax() == 3
-    segments.crops = np.stack([shapes["two"]] * len(segments.crops))
-    (probabilities,) = classify([segments], two_or_three)
-    assert probabilities[0].argmax() == 2
+    two_or_three = {2: 0.9, 3: 0.07, 7: 0.03}
+    assert _read_as(shapes["three"], two_or_three) == 3
+    assert _read_as(shapes["two"], two_or_three) == 2
 
 
 def _flagged_one_and_seven() -> dict[str, np.ndarray]:
     """A European '1' (a flag falling left from the top of an upright stem) and a '7' (a
     level bar, then a stem slanting down to the left)."""
-    one = np.zeros((28, 28), np.uint8)
-    cv2.line(one, (17, 4), (9, 13), 255, 2)
-    cv2.line(one, (17, 4), (17, 24), 255, 2)
-    seven = np.zeros((28, 28), np.uint8)
-    cv2.line(seven, (8, 4), (20, 4), 255, 2)
-    cv2.line(seven, (20, 4), (11, 24), 255, 2)
-    return {"one": one, "seven": seven}
+    return {"one": _drawn([(9, 13), (17, 4), (17, 24)]), "seven": _drawn([(8, 4), (20, 4), (11, 24)])}
 
 
 def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one():
-    from digitize.reader import classify, segment_page
-
-    segments = segment_page("f", 1, page_with(lambda image: write(image, "7", 100, 200, scale=3.0, thickness=6)),
-                            mode="page")
     shapes = _flagged_one_and_seven()
-
-    def seven_or_one(crops):
-        answers = np.zeros((len(crops), 11), np.float32)
-        answers[:, 7], answers[:, 1], answers[:, 2] = 0.88, 0.1, 0.02
-        return answers
-
-    segments.crops = np.stack([shapes["one"]] * len(segments.crops))
-    (probabilities,) = classify([segments], seven_or_one)
-    assert probabilities[0].argmax() == 1
-    segments.crops = np.stack([shapes["seven"]] * len(segments.crops))
-    (probabilities,) = classify([segments], seven_or_one)
-    assert probabilities[0].argmax() == 7
+    seven_or_one = {7: 0.88, 1: 0.1, 2: 0.02}
+    assert _read_as(shapes["one"], seven_or_one) == 1
+    assert _read_as(shapes["seven"], seven_or_one) == 7
 
 
 def test_a_nine_without_a_loop_reads_as_a_hooked_seven():
-    from digitize.reader import classify, segment_page
-
-    segments = segment_page("f", 1, page_with(lambda image: write(image, "9", 100, 200, scale=3.0, thickness=6)),
-                            mode="page")
-    hooked = np.zeros((28, 28), np.uint8)  # a bar whose left end hooks down, then the stem
-    cv2.line(hooked, (8, 9), (9, 5), 255, 2)
-    cv2.line(hooked, (9, 5), (20, 4), 255, 2)
-    cv2.line(hooked, (20, 4), (13, 24), 255, 2)
-    nine = np.zeros((28, 28), np.uint8)
+    hooked = _drawn([(8, 9), (9, 5), (20, 4), (13, 24)])  # a bar whose left end hooks down, then the stem
+    nine = _drawn([(19, 9), (15, 24)])
     cv2.circle(nine, (14, 9), 5, 255, 2)
-    cv2.line(nine, (19, 9), (15, 24), 255, 2)
-
-    def nine_or_seven(crops):
-        answers = np.zeros((len(crops), 11), np.float32)
-        answers[:, 9], answers[:, 7], answers[:, 4] = 0.8, 0.15, 0.05
-        return answers
-
-    segments.crops = np.stack([hooked] * len(segments.crops))
-    (probabilities,) = classify([segments], nine_or_seven)
-    assert probabilities[0].argmax() == 7
-    segments.crops = np.stack([nine] * len(segments.crops))
-    (probabilities,) = classify([segments], nine_or_seven)
-    assert probabilities[0].argmax() == 9
+    nine_or_seven = {9: 0.8, 7: 0.15, 4: 0.05}
+    assert _read_as(hooked, nine_or_seven) == 7
+    assert _read_as(nine, nine_or_seven) == 9
 
 
 def test_light_ruled_lines_and_a_margin_line_leave_a_page_s_numbers_alone():
     # Notebook paper: light lines the numbers sit on, in dashes once binarized, and a light
     # margin line down the whole page. Neither may join the writing nor swallow the page.
     from digitize.reader import segment_page
-    from digitize.synth import free_page, photograph
+    from digitize.synth import free_page, on_ruled_paper, photograph
 
     rng = np.random.default_rng(2)
-    page = free_page(rng, dpi=300, lines=8, per_line=3)
-    rules = np.full_like(page.image, 255)
-    for line in sorted({item.field for item in page.truth}):
-        feet = [item.box[1] + item.box[3] for item in page.truth if item.field == line]
-        cv2.line(rules, (0, int(np.median(feet))), (rules.shape[1], int(np.median(feet))), 150, 3)
-    cv2.line(rules, (150, 0), (150, rules.shape[0]), 170, 3)
-    page.image = np.minimum(page.image, rules)
+    page = on_ruled_paper(free_page(rng, dpi=300, lines=8, per_line=3))
     image = photograph(page, rng, angle=2.5).image  # uneven light, a slight turn, noise
     segments = segment_page("f", 1, image, mode="page")
     found = [(b.x, b.y, b.w, b.h) for number in segments.numbers for b in number.blobs]
