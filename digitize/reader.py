@@ -107,9 +107,6 @@ BOWL_MARGIN = 3
 FLAG_ONE_LEAST = 0.05
 FLAG_TOP = 0.35
 FLAG_DROP = 0.3
-#: A '9' closes a loop. A crop read as '9' with some belief in '7' (HOOK_SEVEN_LEAST) that holds
-#: no loop at all is a '7' whose bar hooks down at its left end (old registers).
-HOOK_SEVEN_LEAST = 0.1
 
 
 @dataclass
@@ -304,16 +301,15 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
 
 
 def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3', each '7'
-    shaped like a flagged '1' and each loopless '9' doubted."""
+    """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3' and each '7'
+    shaped like a flagged '1' doubted."""
     read = probabilities.argmax(1)
     runner_up = np.argsort(probabilities, 1)[:, -2]
     eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
     twos = np.flatnonzero((read == 2) & (runner_up == 3) & (probabilities[:, 3] >= BOWL_THREE_LEAST))
     sevens = np.flatnonzero((read == 7) & (probabilities[:, 1] >= FLAG_ONE_LEAST))
-    nines = np.flatnonzero((read == 9) & (probabilities[:, 7] >= HOOK_SEVEN_LEAST))
     doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
-               + [i for i in sevens if _falls_left_from_the_top(crops[i])] + [i for i in nines if not _loops(crops[i])])
+               + [i for i in sevens if _falls_left_from_the_top(crops[i])])
     for i in doubted:
         probabilities[i, read[i]] *= SHAPE_DOUBT
         probabilities[i] /= probabilities[i].sum()
@@ -344,21 +340,15 @@ def _falls_left_from_the_top(crop: np.ndarray) -> bool:
     return float(rows[upper][leftmost].mean()) - top > FLAG_DROP * height
 
 
-def _loops(crop: np.ndarray) -> list[np.ndarray]:
-    """The outlines of the holes in the crop's ink of at least LOOP_AREA pixels."""
-    ink = (crop > CROP_INK).astype(np.uint8)
-    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return []
-    return [contour for contour, (*_, parent) in zip(contours, hierarchy[0])
-            if parent >= 0 and cv2.contourArea(contour) >= LOOP_AREA]
-
-
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
     """One loop, in the upper half, above a single stem about a stroke wide: not the two legs
     of an open '8', nor the blot its lower loop makes when written small and closed up."""
     ink = (crop > CROP_INK).astype(np.uint8)
-    loops = _loops(crop)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    loops = [contour for contour, (*_, parent) in zip(contours, hierarchy[0])
+             if parent >= 0 and cv2.contourArea(contour) >= LOOP_AREA]
     if len(loops) != 1:
         return False
     _, top, _, height = cv2.boundingRect(loops[0])

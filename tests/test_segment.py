@@ -1185,15 +1185,6 @@ def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one():
     assert _read_as(shapes["seven"], seven_or_one) == 7
 
 
-def test_a_nine_without_a_loop_reads_as_a_hooked_seven():
-    hooked = _drawn([(8, 9), (9, 5), (20, 4), (13, 24)])  # a bar whose left end hooks down, then the stem
-    nine = _drawn([(19, 9), (15, 24)])
-    cv2.circle(nine, (14, 9), 5, 255, 2)
-    nine_or_seven = {9: 0.8, 7: 0.15, 4: 0.05}
-    assert _read_as(hooked, nine_or_seven) == 7
-    assert _read_as(nine, nine_or_seven) == 9
-
-
 def test_light_ruled_lines_and_a_margin_line_leave_a_page_s_numbers_alone():
     # Notebook paper: light lines the numbers sit on, in dashes once binarized, and a light
     # margin line down the whole page. Neither may join the writing nor swallow the page.
