@@ -118,7 +118,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
     if not vertical.any():
         return sides
     count, labels, stats = components(vertical)
-    rule_labels = components(horizontal)[1]
+    rule_labels = None  # labelled once, only if some run stands on a rule
     height, width = vertical.shape
     reach = MEETING_REACH
     standing: dict[int, tuple[int, int]] = {}  # run → (the rule it stands on, its height)
@@ -136,6 +136,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
             if not (at_top or at_foot):
                 continue
             if at_foot and not at_top:
+                rule_labels = components(horizontal)[1] if rule_labels is None else rule_labels
                 rule = _rule_under(rule_labels, x, y + h, w, reach)
                 if rule:
                     standing[label] = (rule, h)
