@@ -321,10 +321,11 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         horizontal = _without_bars(horizontal, ink)
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:
-        horizontal, vertical = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
+        horizontal, runs = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
         long_enough = max(60, min(h, w) // 8)
-        horizontal = box_tops(horizontal, vertical, ink, long_enough)
-        vertical = box_sides(vertical, horizontal, long_enough)
+        horizontal = box_tops(horizontal, runs, ink, long_enough)
+        vertical = box_sides(runs, horizontal, long_enough)
+        boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))
     rules = cv2.bitwise_or(horizontal, vertical)
     if whole_image_field and rule_ink is not ink:  # a cell is small; on a page it costs 15%
         rules = cv2.bitwise_or(rules, _faint_rules(ink, rule_ink, *lengths))
@@ -333,14 +334,36 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         # it is sure ink (a notebook's light lines and margin, in dashes once binarized): no
         # digit on a page is that tall and straight. Bridging gaps must not make one so.
         longest = long_enough + 2 * LIGHT_RULE_GAP
-        for runs in rule_masks(ink, longest, longest, vertical_gap=LIGHT_RULE_GAP):
-            rules = cv2.bitwise_or(rules, runs)
+        for light in rule_masks(ink, longest, longest, vertical_gap=LIGHT_RULE_GAP):
+            rules = cv2.bitwise_or(rules, light)
+        rules = cv2.bitwise_or(rules, _printed_dividers(cv2.bitwise_and(runs, cv2.bitwise_not(vertical)), boxes))
     thickness = _rule_thickness(rules)
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:
         return Layout(cleaned, [Field("image", 0, 0, w, h)])
-    boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))
     return Layout(cleaned, group_combs(boxes))
+
+
+#: A run standing on a box's foot that rises less than this share of the box's height is a
+#: printed divider (euros | cents, day | month), not a '1' written in the box.
+WRITTEN_SHARE = 0.45
+
+
+def _printed_dividers(runs: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The vertical runs, of those that are no box side, that stand on a box's foot inside it
+    and are short for that box."""
+    dividers = np.zeros_like(runs)
+    if not boxes or not runs.any():
+        return dividers
+    count, labels, stats = components(runs)
+    reach = 2 * MEETING_REACH
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        # boxes are their rules' holes: a run standing on the foot reaches into its rule
+        if any(bx <= x and x + w <= bx + bw and abs(y + h - (by + bh)) <= reach and by + bh - y < WRITTEN_SHARE * bh
+               for bx, by, bw, bh in boxes):
+            dividers[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label] = 255
+    return dividers
 
 
 def _faint_rules(ink: np.ndarray, sure: np.ndarray, min_horizontal: int, min_vertical: int) -> np.ndarray:
