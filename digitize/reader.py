@@ -181,8 +181,11 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
             inset = max(2, min(fld.w, fld.h) // 20)
             region = (fld.x + inset, fld.y + inset, max(1, fld.w - 2 * inset), max(1, fld.h - 2 * inset))
             cell_width = fld.w / fld.cells if fld.kind == "comb" else 0.0
-            numbers += numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}", cell_width=cell_width)
+            found = numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}", cell_width=cell_width)
             free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
+            for blob in (b for number in found for b in number.blobs):  # writing across its rules too
+                free[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w][blob.mask > 0] = 0
+            numbers += found
         heights = [b.h for n in numbers for b in n.blobs]
         least = SMALL_PRINT * float(np.median(heights)) if heights else 0.0
         # A box holding only print, far smaller than the page's handwriting, is an empty box

@@ -71,15 +71,29 @@ class NumberCandidate:
         return bounding_box(self.blobs)
 
 
-def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None) -> list[Blob]:
-    """Connected components (8-connected) of the ink, optionally inside a region."""
+#: Writing that crosses a box's rule is the box's when at least this share of its ink is inside.
+INSIDE_SHARE = 0.5
+
+
+def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None, spill: int = 0) -> list[Blob]:
+    """Connected components (8-connected) of the ink, optionally inside a region. With `spill`,
+    a component that reaches up to that many pixels out of the region is whole, if most of it
+    is inside (a digit written across a box's rule); one mostly outside is not the region's."""
     ox, oy = 0, 0
+    inside = None
     if region is not None:
-        ox, oy, w, h = region
-        ink = ink[oy : oy + h, ox : ox + w]
+        rx, ry, rw, rh = region
+        ox, oy = max(0, rx - spill), max(0, ry - spill)
+        ink = ink[oy : min(ink.shape[0], ry + rh + spill), ox : min(ink.shape[1], rx + rw + spill)]
+        if spill:
+            inside = (slice(ry - oy, ry - oy + rh), slice(rx - ox, rx - ox + rw))
     count, labels, stats = components(ink)
+    keep = np.ones(count, bool)
+    if inside is not None:
+        in_region = np.bincount(labels[inside].ravel(), minlength=count)
+        keep = in_region >= INSIDE_SHARE * stats[:, 4]
     blobs = []
-    for label in range(1, count):
+    for label in np.flatnonzero(keep[1:]) + 1:
         x, y, w, h, _ = stats[label]
         mask = (labels[y : y + h, x : x + w] == label).view(np.uint8) * np.uint8(255)
         blobs.append(Blob(int(x + ox), int(y + oy), int(w), int(h), mask))
@@ -721,7 +735,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
                      cut_out: bool = False, cell_width: float = 0.0) -> list[NumberCandidate]:
     """All ink of a field is one number; `cut_out` when the image is a field cut from a page,
     `cell_width` when the field is a comb of one-digit cells that wide."""
-    blobs = drop_rule_slivers(blobs_in(ink, region), region)
+    blobs = drop_rule_slivers(blobs_in(ink, region, spill=0 if cut_out else region[3] // 2), region)
     height = typical_height(blobs, region)
     blobs = digit_pieces(blobs, height)
     if not blobs:

@@ -1202,3 +1202,17 @@ def test_light_ruled_lines_and_a_margin_line_leave_a_page_s_numbers_alone():
     found = [(b.x, b.y, b.w, b.h) for number in segments.numbers for b in number.blobs]
     assert len(segments.numbers) == len(page.truth)
     assert max(h for *_, h in found) < max(item.box[3] for item in page.truth)  # no line came along (150 dpi)
+
+
+def test_digits_written_across_a_box_s_rules_are_read_whole_and_only_once():
+    # A '7' whose bar is above the box's top rule, an '0' reaching below its foot: both are the
+    # box's (most of their ink is inside), whole, and no piece of them is left as free writing.
+    def draw(image):
+        cv2.rectangle(image, (100, 300), (500, 380), 0, 3)
+        cv2.polylines(image, [np.array([[140, 285], [185, 285], [160, 372]], np.int32)], False, 0, 5)
+        cv2.ellipse(image, (240, 350), (20, 42), 0, 0, 360, 0, 5)
+    from digitize.reader import segment_page
+    segments = segment_page("f", 1, page_with(draw, (1000, 1000)), mode="page")
+    assert [n.field for n in segments.numbers] == ["box1"]
+    seven, zero = segments.numbers[0].blobs
+    assert seven.y < 290 and zero.y + zero.h > 388  # beyond the rules, not cut at them
