@@ -137,6 +137,15 @@ def _to_gray(image) -> np.ndarray:
 ORIENTATION_TAG = 0x0112
 
 
+def _orientation(frame) -> int:
+    """The frame's Orientation tag; 1 (as stored) when it has none or its EXIF block is broken:
+    a garbled tag must not cost the page."""
+    try:
+        return int(frame.getexif().get(ORIENTATION_TAG, 1))
+    except Exception:  # Pillow raises many kinds on a malformed EXIF block
+        return 1
+
+
 def _upright(gray: np.ndarray, orientation: int) -> np.ndarray:
     """The page turned (or mirrored) as its Orientation tag says, as image viewers show it:
     phones store a photo taken sideways as it left the sensor, plus this tag."""
@@ -172,7 +181,7 @@ def _image_pages(file: str, max_pixels: int, shrink: Shrink | None) -> Iterator[
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         gray = _to_gray(frame)
-                        orientation = frame.getexif().get(ORIENTATION_TAG, 1)
+                        orientation = _orientation(frame)
                     if factor == 1:  # Pillow's TIFF reader reports some turned pages' size turned
                         size = (gray.shape[1], gray.shape[0])
                     if orientation in (5, 6, 7, 8):  # turned a quarter: width and height swap

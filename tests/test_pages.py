@@ -168,3 +168,11 @@ def test_a_sideways_jpeg_read_smaller_keeps_its_upright_size(tmp_path):
     Image.fromarray(stored).save(tmp_path / "page.jpg", exif=exif)
     page, = load_pages(str(tmp_path / "page.jpg"), shrink=lambda w, h: 2)
     assert page.size == (1400, 2800) and page.image.shape == (1400, 700) and page.shrunk == 2
+
+
+@pytest.mark.parametrize("exif", [b"Exif\x00\x00garbage!!", b"\x00" * 7])
+def test_a_broken_exif_block_does_not_cost_the_page(tmp_path, exif):
+    path = tmp_path / "scan.png"
+    Image.fromarray(gray_page()).save(path, exif=exif)
+    page, = pages_of(path)
+    assert isinstance(page, Page) and np.array_equal(page.image, gray_page())
