@@ -24,7 +24,7 @@ import numpy as np
 from .model import Classifier
 from .output import Row, error_row, rows_for_page, safe_stem, write_crops, write_overlay
 from .pages import MAX_PIXELS, PageError, find_inputs, load_pages
-from .reader import Mode, NumberRead, Segments, classify, decide, segment_page, working_scale
+from .reader import Mode, NumberRead, Segments, classify, read_upright, segment_page, working_scale
 
 
 T = TypeVar("T")
@@ -203,7 +203,7 @@ def read_files(
                     continue
                 result.seconds.update(page.seconds)
                 started = time.perf_counter()
-                reads = decide(page, next(probabilities))
+                reads = read_upright(page, next(probabilities), classifier.probabilities)
                 classified = time.perf_counter()
                 result.seconds["classification"] += batch_share + classified - started
                 result.rows += rows_for_page(file, page.page, reads, options.min_confidence)

@@ -412,6 +412,47 @@ def _cut_penalty(pieces: int) -> float:
     return 1.0 if pieces == 1 else SPLIT_PENALTY * EXTRA_PIECE_PENALTY ** (pieces - 2)
 
 
+#: A page of at least TURN_NUMBERS numbers read with a mean number confidence under TURN_BELOW
+#: is read again turned half a turn (fed upside down), and the turn is kept when it reads at
+#: least TURN_GAIN surer. On 40 validation-digit pages (free, forms, tables, squared, lined)
+#: upright read 0.10 or more surer than turned, every one ('0', '1', '8', '6'/'9' read either
+#: way up), and upright pages read at least 0.92.
+TURN_NUMBERS = 3
+TURN_BELOW = 0.95
+TURN_GAIN = 0.05
+
+
+def read_upright(segments: Segments, probabilities: np.ndarray,
+                 model_predict: Callable[[np.ndarray], np.ndarray]) -> list[NumberRead]:
+    """`decide`, and for a page that reads badly, the same page turned half a turn if that
+    reads clearly better: a sheet fed upside down carries no tag that says so."""
+    reads = decide(segments, probabilities)
+    if len(reads) < TURN_NUMBERS or _mean_confidence(reads) >= TURN_BELOW:
+        return reads
+    turned = turned_half(segments)
+    turned_reads = decide(turned, classify([turned], model_predict)[0])
+    return turned_reads if _mean_confidence(turned_reads) >= _mean_confidence(reads) + TURN_GAIN else reads
+
+
+def _mean_confidence(reads: list[NumberRead]) -> float:
+    return float(np.mean([read.confidence for read in reads])) if reads else 0.0
+
+
+def turned_half(segments: Segments) -> Segments:
+    """The page's segments as if it had been fed upside down and turned back: every blob
+    turned half a turn in place, numbers and their blobs in reverse order, whole crops only
+    (`classify` makes the cuts anew). Boxes stay in the page as read."""
+    numbers, crops, index = [], [], []
+    for number, per_blob in zip(reversed(segments.numbers), reversed(segments.index)):
+        blobs = [Blob(b.x, b.y, b.w, b.h, np.ascontiguousarray(b.mask[::-1, ::-1])) for b in reversed(number.blobs)]
+        numbers.append(NumberCandidate(number.field, blobs, number.height, number.cell_width))
+        index.append([[[len(crops) + i]] for i in range(len(blobs))])
+        crops += [np.rot90(segments.crops[hypotheses[0][0]], 2) for hypotheses in reversed(per_blob)]
+    stacked = np.stack(crops) if crops else segments.crops[:0]
+    return Segments(segments.file, segments.page, segments.size, numbers, stacked, index, segments.inverse,
+                    segments.angle, segments.scale, segments.seconds)
+
+
 def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
     """Pick each blob's most convincing reading, drop non-digits, and build the numbers."""
     digit_probs, reject = _digits_and_reject(probabilities)
