@@ -414,12 +414,13 @@ def _cut_penalty(pieces: int) -> float:
 
 #: A page of at least TURN_NUMBERS numbers read with a mean number confidence under TURN_BELOW
 #: is read again turned half a turn (fed upside down), and the turn is kept when it reads at
-#: least TURN_GAIN surer. On 40 validation-digit pages (free, forms, tables, squared, lined)
-#: upright read 0.10 or more surer than turned, every one ('0', '1', '8', '6'/'9' read either
-#: way up), and upright pages read at least 0.92.
+#: least TURN_GAIN surer, and at least TURNED_SURE (a messy page is not turned on a whim). On 40
+#: validation-digit pages (free, forms, tables, squared, lined) upright read 0.10 or more surer
+#: than turned, every one ('0', '1', '8', '6'/'9' read either way up), and at least 0.92.
 TURN_NUMBERS = 3
 TURN_BELOW = 0.95
 TURN_GAIN = 0.05
+TURNED_SURE = 0.8
 
 
 def read_upright(segments: Segments, probabilities: np.ndarray,
@@ -431,7 +432,8 @@ def read_upright(segments: Segments, probabilities: np.ndarray,
         return reads
     turned = turned_half(segments)
     turned_reads = decide(turned, classify([turned], model_predict)[0])
-    return turned_reads if _mean_confidence(turned_reads) >= _mean_confidence(reads) + TURN_GAIN else reads
+    better = _mean_confidence(turned_reads)
+    return turned_reads if better >= max(TURNED_SURE, _mean_confidence(reads) + TURN_GAIN) else reads
 
 
 def _mean_confidence(reads: list[NumberRead]) -> float:
