@@ -111,8 +111,8 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
     where a bold digit's stroke passes for a short horizontal rule, the strokes that cross it
     or meet it short of their ends (a '4's stem through its bar, a bold '0's side) are no box's
     sides. A run that only stands on a rule, which goes on both sides of it, is a '1' written
-    down to a box's foot or an underline, unless others of its height stand on that rule too
-    (the teeth of a comb). Each run is judged in its own box (runs are few, the page is large).
+    down to a box's foot or an underline, unless it is one of a row of evenly spaced runs of its
+    height on that rule (the teeth of a comb). Each run is judged in its own box (runs are few, the page is large).
     """
     sides = np.zeros_like(vertical)
     if not vertical.any():
@@ -336,7 +336,7 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         longest = long_enough + 2 * LIGHT_RULE_GAP
         for light in rule_masks(ink, longest, longest, vertical_gap=LIGHT_RULE_GAP):
             rules = cv2.bitwise_or(rules, light)
-        rules = cv2.bitwise_or(rules, _printed_dividers(cv2.bitwise_and(runs, cv2.bitwise_not(vertical)), boxes))
+        rules = cv2.bitwise_or(rules, _printed_dividers(runs, vertical, boxes))
     thickness = _rule_thickness(rules)
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:
@@ -349,13 +349,13 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
 WRITTEN_SHARE = 0.45
 
 
-def _printed_dividers(runs: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+def _printed_dividers(runs: np.ndarray, sides: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
     """The vertical runs, of those that are no box side, that stand on a box's foot inside it
     and are short for that box."""
     dividers = np.zeros_like(runs)
-    if not boxes or not runs.any():
+    if not boxes or not runs.any():  # most pages: no box, nothing to label
         return dividers
-    count, labels, stats = components(runs)
+    count, labels, stats = components(cv2.bitwise_and(runs, cv2.bitwise_not(sides)))
     reach = 2 * MEETING_REACH
     for label in range(1, count):
         x, y, w, h, _ = stats[label]

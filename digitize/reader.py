@@ -428,12 +428,12 @@ def read_upright(segments: Segments, probabilities: np.ndarray,
     """`decide`, and for a page that reads badly, the same page turned half a turn if that
     reads clearly better: a sheet fed upside down carries no tag that says so."""
     reads = decide(segments, probabilities)
-    if len(reads) < TURN_NUMBERS or _mean_confidence(reads) >= TURN_BELOW:
+    sure = _mean_confidence(reads)
+    if len(reads) < TURN_NUMBERS or sure >= TURN_BELOW:
         return reads
     turned = turned_half(segments)
     turned_reads = decide(turned, classify([turned], model_predict)[0])
-    better = _mean_confidence(turned_reads)
-    return turned_reads if better >= max(TURNED_SURE, _mean_confidence(reads) + TURN_GAIN) else reads
+    return turned_reads if _mean_confidence(turned_reads) >= max(TURNED_SURE, sure + TURN_GAIN) else reads
 
 
 def _mean_confidence(reads: list[NumberRead]) -> float:
