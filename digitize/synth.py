@@ -1,6 +1,7 @@
 """Generated pages with known truth: the samples, the test fixtures and the benchmarks.
 
-Digits come from a glyph source: `hershey_glyph` draws them with OpenCV's stroke fonts and a
+Digits come from a glyph source: `hershey_glyph` draws them with OpenCV's built-in font (Hershey
+strokes in OpenCV 4, an outline font since 5; the committed samples were drawn with 5) and a
 random hand (slant, size, weight, wobble), so nothing outside this project is needed; the
 benchmarks pass MNIST test digits instead. Every page returns its truth with it.
 """
@@ -19,7 +20,7 @@ Glyph = Callable[[int, np.random.Generator], np.ndarray]  # digit → white-on-b
 
 
 def hershey_glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
-    """A handwriting-like digit: a stroke font drawn with a random slant, weight and wobble."""
+    """A handwriting-like digit: OpenCV's font drawn with a random slant, weight and wobble."""
     canvas = np.zeros((80, 70), np.uint8)
     if digit == 1:  # the font's '1' is a printed one; draw a hand-written stroke with a short flag
         weight = int(rng.integers(3, 5))
