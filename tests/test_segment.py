@@ -720,6 +720,18 @@ def test_a_postal_one_spanning_its_image_is_read():
 
 
 
+def test_a_zip_code_sixteen_pixels_high_is_read_enlarged():
+    """Five thin digits 16 pixels high: read at that size, clean-up merges the '3' and the '0'. A
+    field is enlarged by its shorter side, not only when it is one postal digit."""
+    from digitize.reader import segment_page
+
+    image = np.full((16, 80), 255, np.uint8)
+    scale = cv2.getFontScaleFromHeight(cv2.FONT_HERSHEY_SIMPLEX, 11, 1)
+    cv2.putText(image, "30517", (2, 13), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, 1, cv2.LINE_AA)
+    segments = segment_page("zip.png", 1, image)
+    assert [len(number.blobs) for number in segments.numbers] == [5]
+
+
 def test_the_crossbar_of_a_four_on_a_box_s_paper_is_no_rule():
     def draw(image):
         cv2.line(image, (30, 8), (10, 34), 0, 5)
