@@ -74,6 +74,11 @@ PAIR_WIDTH = 1.3
 #: sure '1's or a '6' and a '5', while two digits touching keep some "not a digit" belief.
 WIDE_DIGIT_WIDTH = 1.8
 PAIR_REJECT = 0.2
+#: A blob the model is this sure is no digit would be dropped whole. Two digits written close
+#: and touching can be as narrow as one wide digit ('1' and '9'): such a blob is offered cuts
+#: whatever its width, down to LOST_PAIR_CUT_WIDTH over height.
+LOST_PAIR_REJECT = 0.9
+LOST_PAIR_CUT_WIDTH = 0.6
 #: A number with fewer neighbours is judged against the page's handwriting (its median width
 #: over height) when the page holds at least this many blobs.
 PAGE_SAMPLE = 12
@@ -383,10 +388,11 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], p
     start = len(segments.crops)
     for (n, b), reject in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
+        lost = reject > LOST_PAIR_REJECT
         if (len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width
-                or _as_narrow_as_one(number.blobs, b, reject, page_aspect)):
+                or (not lost and _as_narrow_as_one(number.blobs, b, reject, page_aspect))):
             continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
-        narrowest = NOT_ONE_CUT_WIDTH if reject > NOT_ONE_DIGIT else CUT_WIDTH
+        narrowest = LOST_PAIR_CUT_WIDTH if lost else NOT_ONE_CUT_WIDTH if reject > NOT_ONE_DIGIT else CUT_WIDTH
         for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)

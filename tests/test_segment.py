@@ -611,6 +611,42 @@ def test_comb_cells_become_one_field():
     assert [(f.kind, f.cells) for f in layout.fields] == [("comb", 6)]
 
 
+@pytest.mark.parametrize("last", ["alike", "narrower than tall"])
+def test_a_blob_as_narrow_as_a_digit_that_reads_as_no_digit_is_cut_not_dropped(last, monkeypatch):
+    """Two digits touching can be as narrow as one wide digit ('1' and '9'). The model calls the
+    last blob surely no digit: dropped whole, it would lose both, so it is offered cuts."""
+    from digitize.reader import classify, decide, segment_page
+
+    monkeypatch.setattr("digitize.reader.SECOND_LOOK_BELOW", 0.0)
+
+    def draw(image):
+        for x in (40, 105, 170, 235):  # open 'C's as wide as tall
+            cv2.ellipse(image, (x, 60), (28, 24), 0, 45, 315, 0, 5)
+        if last == "alike":
+            cv2.ellipse(image, (300, 60), (28, 24), 0, 45, 315, 0, 5)
+        else:  # a stroke touching a narrow 'C': 0.7 times as wide as tall
+            cv2.line(image, (285, 36), (285, 84), 0, 5)
+            cv2.ellipse(image, (302, 60), (14, 24), 0, 45, 315, 0, 5)
+    segments = segment_page("f", 1, page_with(draw, (120, 400)), mode="field")
+    blob = segments.numbers[0].blobs[-1]
+    assert (blob.w >= blob.h) == (last == "alike")
+    calls = []
+
+    def predict(crops):  # wholes (the first call): four sure '1's, then surely no digit; pieces: '7'
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        if len(calls) == 1:
+            rows[:, 1] = 1.0
+            rows[-1] = 0.0
+            rows[-1, 10] = 1.0
+        else:
+            rows[:, 7] = 1.0
+        return rows
+    reads = decide(segments, classify([segments], predict)[0])
+    assert len(segments.numbers[0].blobs) == 5
+    assert [read.number for read in reads] == ["111177"]
+
+
 def test_a_digit_alone_in_a_comb_cell_is_never_cut():
     from digitize.reader import classify, decide, segment_page
 
