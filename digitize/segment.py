@@ -629,6 +629,18 @@ def _slant(ink: np.ndarray) -> float:
 LOOP_SIZE = 0.25
 
 
+def _beside_loops(cost: np.ndarray, loops: np.ndarray, margin: int) -> list[int]:
+    """The cheapest column on each side of each loop, at least `margin` from the blob's sides: a
+    '1' touching an '0' ('10', '100') meets it far from the pair's middle, which the loop fills."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loops.astype(np.int8), [0]])))
+    picks = []
+    for start, end in zip(edges[::2], edges[1::2]):
+        for lo, hi in ((margin, start), (end, len(cost) - margin)):
+            if hi > lo:
+                picks.append(lo + int(np.argmin(cost[lo:hi])))
+    return picks
+
+
 def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
     """Per column, whether it crosses the inside of a loop: a cut there halves a digit
     (touching cursive zeros cut through a loop read as '2's and '7's)."""
@@ -695,6 +707,7 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
             picks = [lo + int(best[0])]
             if parts == 2:  # offer the next-best, well-separated cuts too
                 picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * width][:2]
+                picks += [p for p in _beside_loops(cost, loops, int(np.ceil(0.15 * blob.h))) if p not in picks]
             options = [o + [p] for o in options for p in picks]
         for columns in options:
             if columns == sorted(set(columns)) and not loops[columns].any():

@@ -999,6 +999,20 @@ def test_a_leaning_touching_pair_is_also_cut_along_its_slant():
     assert any(min(purity(p) for p in pieces) > 0.9 for pieces in pairs)
 
 
+def test_a_one_touching_a_zero_can_be_cut_beside_the_ring():
+    """In '10' the ring fills the pair's middle, where a cut takes a piece of the '0' with the
+    '1': the cut that frees the '1' whole lies beside the ring."""
+    from digitize.segment import split_hypotheses
+
+    mask = np.zeros((50, 64), np.uint8)
+    cv2.line(mask, (4, 2), (4, 47), 255, 5)
+    cv2.line(mask, (4, 25), (16, 25), 255, 3)  # where the '1' touches the ring
+    cv2.ellipse(mask, (40, 25), (21, 22), 0, 0, 360, 255, 5)  # its left wall: columns 17-21
+    assert cv2.connectedComponents(mask)[0] == 2
+    pairs = [pieces for pieces in split_hypotheses(Blob(0, 0, 64, 50, mask), 50) if len(pieces) == 2]
+    assert any(one.x + one.w <= 12 and zero.x <= 17 for one, zero in pairs)
+
+
 @pytest.mark.parametrize("top, foot, kept", [(81, 113, False), (76, 95, True)])
 def test_a_stroke_reaching_far_below_a_number_is_a_rule_remnant_but_a_one_on_the_line_is_kept(top, foot, kept):
     def draw(image):
