@@ -43,8 +43,11 @@ def _postal(digit: np.ndarray) -> np.ndarray:
 
 
 def _written(digit: np.ndarray, page: np.ndarray, top: int, ink_level: float) -> np.ndarray:
-    """The digit written 60 px high on a float page, horizontally centred, from row `top`."""
-    ink = _height(ink_only(digit), 60).astype(np.float32) / 255
+    """The digit written 60 px high (less if it would not fit the page's width: a digit as wide
+    as two), horizontally centred, from row `top`."""
+    ink = ink_only(digit)
+    ink = _height(ink, min(60, (page.shape[1] - 10) * ink.shape[0] // ink.shape[1]))
+    ink = ink.astype(np.float32) / 255
     x = (page.shape[1] - ink.shape[1]) // 2
     area = page[top : top + ink.shape[0], x : x + ink.shape[1]]
     area[:] = area * (1 - ink) + ink_level * ink
