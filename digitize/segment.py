@@ -196,8 +196,11 @@ def _marker_ones(slivers: list[Blob], others: list[Blob], span: float) -> list[B
             and s.y < top + 0.2 * height and abs(s.y + s.h - bottom) < ONE_FOOT * height]
 
 
-#: A '1' that runs the image's height is at most this many times taller than wide.
+#: A '1' that runs the image's height is at most this many times taller than wide, or runs
+#: at least this share of it (its faint end lost) and takes this share of its width.
 ONE_ASPECT = 10
+TIGHT_ONE_HEIGHT = 0.9
+TIGHT_ONE_WIDTH = 0.3
 
 
 def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[int, int, int, int]) -> bool:
@@ -207,7 +210,7 @@ def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[
     if len(slivers) != 1:
         return False
     one = slivers[0]
-    if one.w >= one.h or any(b.area >= 0.1 * one.area or b.h >= 0.25 * one.h for b in rest):
+    if one.w >= one.h or _beside_writing(one, rest):
         return False
     x0, y0, w, h = region
     if one.w >= 0.5 * w:
@@ -215,9 +218,12 @@ def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[
     clear_ends = one.y > y0 + 1 and one.y + one.h < y0 + h - 1
     inside = one.x > x0 + 0.15 * w and one.x + one.w < x0 + 0.85 * w
     # Cut off by both ends: a digit scaled to the image (postal digits), not a rule thirty
-    # times longer than it is wide.
-    spans_image = one.h >= h - 2 and one.h <= ONE_ASPECT * one.w
-    return inside and (clear_ends and one.h <= ONE_SPAN * span or spans_image)
+    # times longer than it is wide; or a '1' cut out tightly, a good part of the image's width
+    # and clear of its sides (a rule kept at a cell's side is a sliver of the cell's width).
+    spans_image = one.h >= h - 2
+    fills = (one.h >= TIGHT_ONE_HEIGHT * h and one.w >= TIGHT_ONE_WIDTH * w
+             and one.x > x0 + 1 and one.x + one.w < x0 + w - 1)
+    return inside and (clear_ends and one.h <= ONE_SPAN * span or spans_image and one.h <= ONE_ASPECT * one.w) or fills
 
 
 def broken_rule(blobs: list[Blob], span: float, widest: float | None = None) -> list[Blob]:
@@ -246,15 +252,18 @@ FRAME_INK = 0.12
 MARGIN_ALONG = 0.25
 
 
-def _frame(blob: Blob, region: tuple[int, int, int, int]) -> bool:
+def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> bool:
     """Ruling or scan margin joined into one blob, beside other writing: a cell's side that the
     scan left slanted or broken (so no straight run found it) joined to the printed line at
     the cell's foot or the rule at its top, an L or a corner with little ink in its box; or a
     margin from the field's top to its bottom along one side. A digit cut out tightly touches
-    the edges too, but at points, fills more of its box, and is the field's only writing."""
+    the edges too, but at points, fills more of its box, and is the field's only writing: it
+    touches all four sides, and has at most specks of its own ink beside it."""
     x0, y0, w, h = region
     top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
     left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
+    if len(blobs) == 1 or (top and bottom and left and right and not _beside_writing(blob, blobs)):
+        return False
     across = blob.h >= 0.5 * h or blob.w >= 0.5 * w
     corner = top + bottom + left + right >= 2 and across and blob.area < FRAME_INK * blob.w * blob.h
     along = (left and np.count_nonzero(blob.mask[:, 0]) >= MARGIN_ALONG * blob.h
@@ -284,10 +293,16 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
         crumb = biggest is not None and blob.area < 0.25 * biggest.area and blob.h < 0.5 * biggest.h
         rule = any(blob is s for s in slivers) and not any(blob is one for one in ones)
-        if rule or (on_border and crumb) or (len(blobs) > 1 and _frame(blob, region)):
+        if rule or (on_border and crumb) or _frame(blob, blobs, region):
             continue
         kept.append(blob)
     return kept
+
+
+def _beside_writing(blob: Blob, blobs: list[Blob]) -> bool:
+    """Whether other blobs than specks lie in the field with this one (a digit cut out tightly
+    can leave a speck of its own beside it)."""
+    return any(b is not blob and (b.area >= 0.1 * blob.area or b.h >= 0.25 * blob.h) for b in blobs)
 
 
 def _closeness(blobs: list[Blob], region: tuple[int, int, int, int]) -> np.ndarray:

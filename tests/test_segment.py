@@ -746,6 +746,24 @@ def test_a_bold_white_digit_filling_its_image_is_inverted():
     assert ((ink > 0) == (digit > 128)).mean() > 0.9
 
 
+def test_a_one_cut_out_tightly_is_read_though_its_faint_foot_is_lost():
+    def draw(image):  # 18 px wide, the stroke a third of that; it ends 4 px above the foot
+        cv2.line(image, (9, 0), (9, 56), 0, 6)
+    numbers = cell_numbers(draw, (64, 18))
+    assert [len(number.blobs) for number in numbers] == [1] and numbers[0].blobs[0].h >= 58
+
+
+def test_a_digit_cut_out_tightly_is_no_frame_for_a_speck_beside_it():
+    """A '5' touching all four sides, its stem down the left side: alone it is no scan margin,
+    and a speck (a piece of its own ink) does not make it one."""
+    def draw(image):
+        cv2.polylines(image, [np.array([[44, 1], [1, 1], [1, 30], [30, 26], [43, 44], [30, 62], [8, 60]],
+                                       np.int32)], False, 0, 3)
+        cv2.circle(image, (36, 13), 2, 0, -1)
+    numbers = cell_numbers(draw, (64, 46))
+    assert [[(b.w, b.h) for b in number.blobs] for number in numbers] == [[(46, 64)]]
+
+
 def test_a_postal_one_spanning_its_image_is_read():
     from digitize.reader import segment_page
 
