@@ -413,10 +413,22 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
         x, y, w, h, _ = stats[label]
         own = labels[y : y + h, x : x + w] == label
         top, bottom = _ink_extent(ink_components, own, x, y)
-        thick = _stroke_thickness(ink, x, y + h // 2, w) >= BAR_THICKNESS * ink.shape[0]
-        if thick and w < RULE_OVER_WRITING * (bottom - top) and bottom - top >= GLYPH_HEIGHT * ink.shape[0]:
+        across = _thickness_along(ink, x, y + h // 2, w)
+        thickness = float(np.median(across))
+        if thickness < BAR_THICKNESS * ink.shape[0]:
+            continue  # a hairline: a rule
+        fine = across <= HAIRLINE * thickness
+        if np.mean(fine) >= HAIRLINE_SHARE:
+            # A grid line of squared paper along a digit's bar, a hairline beyond the digit: a
+            # rule, but only where it runs alone; the bar stays whole.
+            kept[y : y + h, x : x + w][own & ~fine] = 0
+        elif w < RULE_OVER_WRITING * (bottom - top) and bottom - top >= GLYPH_HEIGHT * ink.shape[0]:
             kept[y : y + h, x : x + w][own] = 0
     return kept
+
+
+HAIRLINE = 0.3
+HAIRLINE_SHARE = 0.3
 
 
 def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:

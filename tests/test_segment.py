@@ -764,6 +764,20 @@ def test_a_digit_cut_out_tightly_is_no_frame_for_a_speck_beside_it():
     assert [[(b.w, b.h) for b in number.blobs] for number in numbers] == [[(46, 64)]]
 
 
+def test_a_grid_line_along_a_digit_s_bar_is_erased_beyond_it_and_the_bar_kept():
+    """Squared exam paper: the grid line through a wide '5' runs along its bar, which covers most
+    of the line. Beyond the digit the line is a hairline: a rule there, while the bar stays."""
+    from digitize.reader import segment_page
+
+    image = np.full((100, 100), 250, np.uint8)
+    image[6::36, :] = 120  # grid lines 36 px apart
+    image[:, 10::36] = 120
+    cv2.polylines(image, [np.array([[80, 22], [24, 22], [20, 42], [78, 42], [84, 60], [70, 78], [22, 76]],
+                                   np.int32)], False, 30, 8)  # the bar lies on the line at row 42
+    segments = segment_page("exam.png", 1, image)
+    assert [[(b.x // 4, b.w // 4) for b in number.blobs] for number in segments.numbers] == [[(4, 18)]]
+
+
 def test_a_postal_one_spanning_its_image_is_read():
     from digitize.reader import segment_page
 
