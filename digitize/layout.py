@@ -417,8 +417,8 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
         thickness = float(np.median(across))
         if thickness < BAR_THICKNESS * ink.shape[0]:
             continue  # a hairline: a rule
-        fine = across <= HAIRLINE * thickness
-        if np.mean(fine) >= HAIRLINE_SHARE:
+        fine = _alone(across, thickness)
+        if fine is not None:
             # A grid line of squared paper along a digit's bar, a hairline beyond the digit: a
             # rule, but only where it runs alone; the bar stays whole.
             kept[y : y + h, x : x + w][own & ~fine] = 0
@@ -427,8 +427,17 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return kept
 
 
+#: A run is a hairline where the ink across it is under HAIRLINE of its median thickness; along
+#: at least HAIRLINE_SHARE of its length, it is a rule with a stroke lying along the rest.
 HAIRLINE = 0.3
 HAIRLINE_SHARE = 0.3
+
+
+def _alone(across: np.ndarray, thickness: float) -> np.ndarray | None:
+    """Where a run thick along most of its length is a hairline (a grid line of squared paper
+    with a digit's stroke along it), or None if it is a hairline too little of its length."""
+    fine = across <= HAIRLINE * thickness
+    return fine if np.mean(fine) >= HAIRLINE_SHARE else None
 
 
 def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
@@ -514,11 +523,13 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         glyphs = glyphs[glyphs > 0]
         # Part of the field's only writing, a pen stroke clear of its sides and thick along most
         # of its length (a grid line through a digit is a hairline beyond it): a '1' cut out tightly.
+        clear_of_sides = SIDE_SHARE * ink.shape[1] < x + w / 2 < (1 - SIDE_SHARE) * ink.shape[1]
         lone = (np.percentile(along, 25) >= BAR_THICKNESS * ink.shape[0]
-                and ink_stats[glyphs, 4].sum() >= (1 - LONE_LEFTOVER) * ink_stats[1:, 4].sum()
-                and SIDE_SHARE * ink.shape[1] < x + w / 2 < (1 - SIDE_SHARE) * ink.shape[1])
+                and ink_stats[glyphs, 4].sum() >= (1 - LONE_LEFTOVER) * ink_stats[1:, 4].sum() and clear_of_sides)
         if beside or lone or (stroke and wide[glyphs].any()):
             kept[y : y + h, x : x + w][own] = 0
+        elif clear_of_sides and (fine := _alone(along, float(np.median(along)))) is not None:
+            kept[y : y + h, x : x + w][own & ~fine[:, None]] = 0  # a '1' along a grid line stays
     return kept
 
 

@@ -778,6 +778,19 @@ def test_a_grid_line_along_a_digit_s_bar_is_erased_beyond_it_and_the_bar_kept():
     assert [[(b.x // 4, b.w // 4) for b in number.blobs] for number in segments.numbers] == [[(4, 18)]]
 
 
+def test_a_one_written_along_a_grid_line_of_squared_paper_is_kept():
+    """The '1' and the grid line make one vertical run: a hairline above and below the digit, a
+    rule there, and pen-thick along the '1', which stays."""
+    from digitize.reader import segment_page
+
+    image = np.full((100, 100), 250, np.uint8)
+    image[6::36, :] = 120
+    image[:, 10::36] = 120
+    cv2.line(image, (47, 20), (45, 78), 30, 8)  # along the grid line at column 46
+    segments = segment_page("exam.png", 1, image)
+    assert [[(b.y // 4, b.h // 4) for b in number.blobs] for number in segments.numbers] == [[(4, 16)]]
+
+
 def test_a_postal_one_spanning_its_image_is_read():
     from digitize.reader import segment_page
 
