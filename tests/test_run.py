@@ -81,6 +81,27 @@ def test_a_page_fed_upside_down_reads_as_if_upright(tmp_path, model_path):
         assert 0 <= int(row["x"]) < width and 0 <= int(row["y"]) < height
 
 
+@pytest.mark.parametrize("quarters", [1, 3])
+def test_a_page_fed_sideways_reads_as_if_upright_with_boxes_on_the_page_as_read(quarters, tmp_path, model_path):
+    image = cv2.imread(str(ROOT / "samples" / "freeform.png"), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(tmp_path / "sideways.png"), np.rot90(image, quarters))  # counter-clockwise
+    out = tmp_path / "results.csv"
+    result = run_cli(str(tmp_path / "sideways.png"), "-o", str(out), "--model", str(model_path), "-j", "1")
+    assert result.exit_code == 0, result.output
+    expected = [r for r in rows_of(ROOT / "samples" / "expected.csv") if r["file"] == "freeform.png"]
+    got = rows_of(out)
+    assert [r["number"] for r in got] == [r["number"] for r in expected]  # in the upright reading order
+    height, width = image.shape
+    for truth, read in zip(expected, got):
+        x, y, w, h = (int(truth[k]) for k in ("x", "y", "width", "height"))
+        # The upright box, turned as the page was: a quarter counter-clockwise moves (x, y) to
+        # (y, width - x - w); three quarters to (height - y - h, x).
+        turned = (y, width - x - w, h, w) if quarters == 1 else (height - y - h, x, h, w)
+        rx, ry, rw, rh = (int(read[k]) for k in ("x", "y", "width", "height"))
+        assert min(rx + rw, turned[0] + turned[2]) - max(rx, turned[0]) > 0.5 * turned[2], (turned, read)
+        assert min(ry + rh, turned[1] + turned[3]) - max(ry, turned[1]) > 0.5 * turned[3], (turned, read)
+
+
 @pytest.fixture()
 def mixed_batch(tmp_path) -> Path:
     folder = tmp_path / "in"
@@ -167,3 +188,12 @@ def test_killed_run_resumes_to_the_same_csv(tmp_path, model_path, signal_number)
     assert len(partial.read_text().splitlines()) < len(full.read_text().splitlines()), "killed too late to test"
     subprocess.run(command + ["-o", str(partial), "--resume"], check=True)
     assert partial.read_text() == full.read_text()
+
+
+def test_only_a_page_whose_writing_lies_on_its_side_is_segmented_turned_too():
+    from digitize.reader import segment_page
+
+    image = cv2.imread(str(ROOT / "samples" / "freeform.png"), cv2.IMREAD_GRAYSCALE)
+    assert segment_page("upright.png", 1, image).sideways == []
+    turned = segment_page("sideways.png", 1, np.ascontiguousarray(np.rot90(image)))
+    assert [alternative.quarter_turns for alternative in turned.sideways] == [1, 3]
