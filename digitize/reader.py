@@ -25,10 +25,11 @@ from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, numbers_in_
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
 FIELD_MAX_SIDE = 1000
-#: A field image whose shorter side is under this many pixels (a postal digit of 16x16, a zip
-#: code 20 pixels high) is enlarged so that side is at least ...
+#: A field image under this many pixels high (a postal digit of 16x16, a zip code 20 pixels
+#: high) is enlarged to at least ...
 SHORT_FIELD = 32
-#: ... this many pixels before it is read.
+#: ... this many pixels high before it is read. (A tall narrow digit cut out tightly is not:
+#: enlarged, '1's, '4's and '7's 64 pixels high read worse.)
 SHORT_FIELD_READ_AS = 64
 #: Writing under this share of the median height of the handwriting in a page's fields is print
 #: (labels, captions): on its own in a box or outside the fields it is no number.
@@ -175,11 +176,11 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     if abs(gray.shape[1] - wanted[0]) > 1 or abs(gray.shape[0] - wanted[1]) > 1:
         gray = cv2.resize(gray, wanted, interpolation=cv2.INTER_AREA)
     zoom = 1
-    if whole and min(gray.shape) < SHORT_FIELD:
+    if whole and gray.shape[0] < SHORT_FIELD:
         # Clean-up's kernels are a few pixels wide and would take such strokes for paper, and
         # touching digits a few pixels high leave no room to cut. Read it larger, as a scanner
         # at a higher dpi would give it.
-        zoom = max(1, min(math.ceil(SHORT_FIELD_READ_AS / min(gray.shape)), 4 * FIELD_MAX_SIDE // max(gray.shape)))
+        zoom = max(1, min(math.ceil(SHORT_FIELD_READ_AS / gray.shape[0]), 4 * FIELD_MAX_SIDE // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
         scale = 1 / zoom
     h, w = gray.shape
