@@ -644,6 +644,10 @@ def _slant(ink: np.ndarray) -> float:
 LOOP_SIZE = 0.25
 
 
+#: A blob is offered cuts beside its loops only when at least this many times as wide as tall.
+LOOP_SIDE_WIDTH = 1.0
+
+
 def _beside_loops(cost: np.ndarray, loops: np.ndarray, margin: int) -> list[int]:
     """The cheapest column on each side of each loop, at least `margin` from the blob's sides: a
     '1' touching an '0' ('10', '100') meets it far from the pair's middle, which the loop fills."""
@@ -722,7 +726,8 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
             picks = [lo + int(best[0])]
             if parts == 2:  # offer the next-best, well-separated cuts too
                 picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * width][:2]
-                picks += [p for p in _beside_loops(cost, loops, int(np.ceil(0.15 * blob.h))) if p not in picks]
+                if blob.w >= LOOP_SIDE_WIDTH * blob.h:  # as wide as a pair: a lone '0' or '9' is narrower
+                    picks += [p for p in _beside_loops(cost, loops, int(np.ceil(0.15 * blob.h))) if p not in picks]
             options = [o + [p] for o in options for p in picks]
         for columns in options:
             if columns == sorted(set(columns)) and not loops[columns].any():
