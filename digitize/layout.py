@@ -427,17 +427,19 @@ def _without_bars(horizontal: np.ndarray, ink: np.ndarray) -> np.ndarray:
     return kept
 
 
-#: A run is a hairline where the ink across it is under HAIRLINE of its median thickness; along
-#: at least HAIRLINE_SHARE of its length, it is a rule with a stroke lying along the rest.
+#: A run is a hairline where the ink across it is under HAIRLINE of its median thickness; at
+#: both its ends and along at least HAIRLINE_SHARE of its length, it is a rule with a stroke
+#: lying along the rest.
 HAIRLINE = 0.3
 HAIRLINE_SHARE = 0.3
 
 
 def _alone(across: np.ndarray, thickness: float) -> np.ndarray | None:
     """Where a run thick along most of its length is a hairline (a grid line of squared paper
-    with a digit's stroke along it), or None if it is a hairline too little of its length."""
+    with a digit's stroke along it, running on past the digit both ways), or None if it is not
+    one: a digit's bar cut out tightly tapers at one end or in places."""
     fine = across <= HAIRLINE * thickness
-    return fine if np.mean(fine) >= HAIRLINE_SHARE else None
+    return fine if fine[0] and fine[-1] and np.mean(fine) >= HAIRLINE_SHARE else None
 
 
 def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
