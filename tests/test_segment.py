@@ -277,6 +277,21 @@ def test_a_grid_line_through_a_bold_digit_is_no_lone_one(index, mnist_path):
     assert not kept[:16, 45:48].any() and not kept[86:, 45:48].any()
 
 
+@pytest.mark.parametrize("index", [57074, 25479])  # a '7' and a '4' of the MNIST training set
+def test_a_bar_cut_out_tightly_is_no_grid_line_where_it_thins(index, mnist_path):
+    """The bar of a digit cut to its ink runs the image's width and thins in places: a grid line
+    along a bar is a hairline at both its ends, past the digit, and only that is erased."""
+    from digitize.data import load_mnist
+    from digitize.normalize import ink_only
+    from digitize.reader import segment_page
+
+    ink = ink_only(load_mnist(mnist_path).x_train[index])
+    image = 255 - cv2.resize(ink, (round(ink.shape[1] * 64 / ink.shape[0]), 64), interpolation=cv2.INTER_CUBIC)
+    segments = segment_page("tight.png", 1, image)
+    (number,) = segments.numbers
+    assert len(number.blobs) == 1 and number.blobs[0].w >= 0.85 * image.shape[1]
+
+
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     def draw(image):
         image[:] = 200
@@ -813,6 +828,19 @@ def test_a_zip_code_sixteen_pixels_high_is_read_enlarged():
     assert [len(number.blobs) for number in segments.numbers] == [5]
 
 
+def test_only_a_field_image_under_32_pixels_high_is_read_enlarged():
+    """A line of digits is enlarged by its height; a '1' cut out tightly, tall and 13 pixels
+    wide, is read as it is (enlarged, tall narrow digits read worse)."""
+    from digitize.reader import segment_page
+
+    one = np.full((64, 13), 255, np.uint8)
+    cv2.line(one, (6, 2), (6, 61), 0, 5)
+    line = np.full((20, 90), 255, np.uint8)
+    cv2.putText(line, "2718", (2, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1, cv2.LINE_AA)
+    assert segment_page("one.png", 1, one).scale == 1
+    assert segment_page("zip.png", 1, line).scale == 1 / 4
+
+
 def test_the_crossbar_of_a_four_on_a_box_s_paper_is_no_rule():
     def draw(image):
         cv2.line(image, (30, 8), (10, 34), 0, 5)
@@ -1056,6 +1084,19 @@ def test_a_one_touching_a_zero_can_be_cut_beside_the_ring():
     assert cv2.connectedComponents(mask)[0] == 2
     pairs = [pieces for pieces in split_hypotheses(Blob(0, 0, 64, 50, mask), 50) if len(pieces) == 2]
     assert any(one.x + one.w <= 12 and zero.x <= 17 for one, zero in pairs)
+
+
+def test_a_ring_narrower_than_tall_is_not_cut_beside_its_loop():
+    """A lone '0' with a lead-in stroke down its left side is no '10': a pair is at least as wide
+    as tall. Cut beside the ring, its stroke would read as a sure '1'."""
+    from digitize.segment import split_hypotheses
+
+    mask = np.zeros((54, 50), np.uint8)
+    cv2.line(mask, (2, 4), (2, 50), 255, 3)
+    cv2.line(mask, (2, 27), (8, 27), 255, 3)
+    cv2.ellipse(mask, (28, 27), (20, 24), 0, 0, 360, 255, 4)  # the ring fills the middle
+    assert cv2.connectedComponents(mask)[0] == 2
+    assert len(split_hypotheses(Blob(0, 0, 50, 54, mask), 54, narrowest=0.6)) == 1
 
 
 @pytest.mark.parametrize("top, foot, kept", [(81, 113, False), (76, 95, True)])
