@@ -442,16 +442,11 @@ def _alone(across: np.ndarray, thickness: float) -> np.ndarray | None:
     return fine if fine[0] and fine[-1] and np.mean(fine) >= HAIRLINE_SHARE else None
 
 
-def _stroke_thickness(ink: np.ndarray, x: int, row: int, width: int) -> float:
-    """How thick the ink is across a horizontal run through this row (pass the transposed ink
-    for a vertical one): the median over its columns of the unbroken ink above and below. An
-    opening keeps only the rows of a slanted bar that run its whole length; the median ignores
-    digits standing on a rule."""
-    return float(np.median(_thickness_along(ink, x, row, width)))
-
-
 def _thickness_along(ink: np.ndarray, x: int, row: int, width: int) -> np.ndarray:
-    """Per column of a horizontal run through this row, the unbroken ink above and below."""
+    """Per column of a horizontal run through this row, the unbroken ink above and below (pass
+    the transposed ink for a vertical run). Its median is the run's thickness: an opening keeps
+    only the rows of a slanted bar that run its whole length, and the median ignores digits
+    standing on a rule."""
     column = ink[:, x : x + width] > 0
     up = np.cumprod(column[row::-1], axis=0).sum(axis=0)
     down = np.cumprod(column[row:], axis=0).sum(axis=0)

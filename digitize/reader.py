@@ -228,7 +228,7 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
                                   (size[1], size[0]), turns)
             segments.sideways.append(turned)
             for stage, spent in turned.seconds.items():
-                seconds[stage] += spent
+                segments.seconds[stage] += spent
     return segments
 
 
@@ -475,8 +475,9 @@ def read_upright(segments: Segments, probabilities: np.ndarray,
     best, best_sure = reads, max(TURNED_SURE, sure + TURN_GAIN)
     for turned in turns:
         turned_reads = decide(turned, classify([turned], model_predict)[0])
-        if _mean_confidence(turned_reads) >= best_sure:
-            best, best_sure = turned_reads, _mean_confidence(turned_reads)
+        turned_sure = _mean_confidence(turned_reads)
+        if turned_sure >= best_sure:
+            best, best_sure = turned_reads, turned_sure
     return best
 
 

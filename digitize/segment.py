@@ -220,10 +220,11 @@ def _lone_one(slivers: list[Blob], rest: list[Blob], span: float, region: tuple[
     # Cut off by both ends: a digit scaled to the image (postal digits), not a rule thirty
     # times longer than it is wide; or a '1' cut out tightly, a good part of the image's width
     # and clear of its sides (a rule kept at a cell's side is a sliver of the cell's width).
-    spans_image = one.h >= h - 2
-    fills = (one.h >= TIGHT_ONE_HEIGHT * h and one.w >= TIGHT_ONE_WIDTH * w
-             and one.x > x0 + 1 and one.x + one.w < x0 + w - 1)
-    return inside and (clear_ends and one.h <= ONE_SPAN * span or spans_image and one.h <= ONE_ASPECT * one.w) or fills
+    standing_clear = clear_ends and one.h <= ONE_SPAN * span
+    scaled_to_image = one.h >= h - 2 and one.h <= ONE_ASPECT * one.w
+    cut_out_tightly = (one.h >= TIGHT_ONE_HEIGHT * h and one.w >= TIGHT_ONE_WIDTH * w
+                       and one.x > x0 + 1 and one.x + one.w < x0 + w - 1)
+    return inside and (standing_clear or scaled_to_image) or cut_out_tightly
 
 
 def broken_rule(blobs: list[Blob], span: float, widest: float | None = None) -> list[Blob]:
@@ -646,6 +647,8 @@ LOOP_SIZE = 0.25
 
 #: A blob is offered cuts beside its loops only when at least this many times as wide as tall.
 LOOP_SIDE_WIDTH = 1.0
+#: A cut piece narrower than this share of the blob's height is a sliver, no digit.
+NARROWEST_PIECE = 0.15
 
 
 def _beside_loops(cost: np.ndarray, loops: np.ndarray, margin: int) -> list[int]:
@@ -727,13 +730,14 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
             if parts == 2:  # offer the next-best, well-separated cuts too
                 picks += [lo + int(b) for b in best[1:] if min(abs(lo + int(b) - p) for p in picks) > 0.1 * width][:2]
                 if blob.w >= LOOP_SIDE_WIDTH * blob.h:  # as wide as a pair: a lone '0' or '9' is narrower
-                    picks += [p for p in _beside_loops(cost, loops, int(np.ceil(0.15 * blob.h))) if p not in picks]
+                    margin = int(np.ceil(NARROWEST_PIECE * blob.h))
+                    picks += [p for p in _beside_loops(cost, loops, margin) if p not in picks]
             options = [o + [p] for o in options for p in picks]
         for columns in options:
             if columns == sorted(set(columns)) and not loops[columns].any():
                 pieces = cut(blob, columns, shifts)
                 # Touching digits are of a height: a flag, hook or tail cut off is not a digit.
-                if len(pieces) == parts and all(p.h >= 0.4 * blob.h and p.w >= 0.15 * blob.h for p in pieces):
+                if len(pieces) == parts and all(p.h >= 0.4 * blob.h and p.w >= NARROWEST_PIECE * blob.h for p in pieces):
                     hypotheses.append(pieces)
     return hypotheses
 

@@ -66,30 +66,29 @@ def test_samples_are_read_as_expected(tmp_path, model_path):
         assert overlap_w > 0.5 * tw and overlap_h > 0.5 * th, (truth, read)
 
 
-def test_a_page_fed_upside_down_reads_as_if_upright(tmp_path, model_path):
-    # A scanner fed the sample free-form page upside down: no tag says so.
+def read_sample_turned(tmp_path: Path, model_path: Path, quarters: int):
+    """The sample free-form page as a scanner fed it turned this many quarters counter-clockwise,
+    with no tag to say so: the upright image, the sample's truth rows and the rows read."""
     image = cv2.imread(str(ROOT / "samples" / "freeform.png"), cv2.IMREAD_GRAYSCALE)
-    cv2.imwrite(str(tmp_path / "turned.png"), np.rot90(image, 2))
+    cv2.imwrite(str(tmp_path / "turned.png"), np.rot90(image, quarters))
     out = tmp_path / "results.csv"
     result = run_cli(str(tmp_path / "turned.png"), "-o", str(out), "--model", str(model_path), "-j", "1")
     assert result.exit_code == 0, result.output
-    expected = [r["number"] for r in rows_of(ROOT / "samples" / "expected.csv") if r["file"] == "freeform.png"]
-    got = [r["number"] for r in rows_of(out)]
-    assert sorted(got) == sorted(expected)
+    expected = [r for r in rows_of(ROOT / "samples" / "expected.csv") if r["file"] == "freeform.png"]
+    return image, expected, rows_of(out)
+
+
+def test_a_page_fed_upside_down_reads_as_if_upright(tmp_path, model_path):
+    image, expected, got = read_sample_turned(tmp_path, model_path, 2)
+    assert sorted(r["number"] for r in got) == sorted(r["number"] for r in expected)
     height, width = image.shape
-    for row in rows_of(out):  # boxes are in the page as read: turned, they stay on the page
+    for row in got:  # boxes are in the page as read: turned, they stay on the page
         assert 0 <= int(row["x"]) < width and 0 <= int(row["y"]) < height
 
 
 @pytest.mark.parametrize("quarters", [1, 3])
 def test_a_page_fed_sideways_reads_as_if_upright_with_boxes_on_the_page_as_read(quarters, tmp_path, model_path):
-    image = cv2.imread(str(ROOT / "samples" / "freeform.png"), cv2.IMREAD_GRAYSCALE)
-    cv2.imwrite(str(tmp_path / "sideways.png"), np.rot90(image, quarters))  # counter-clockwise
-    out = tmp_path / "results.csv"
-    result = run_cli(str(tmp_path / "sideways.png"), "-o", str(out), "--model", str(model_path), "-j", "1")
-    assert result.exit_code == 0, result.output
-    expected = [r for r in rows_of(ROOT / "samples" / "expected.csv") if r["file"] == "freeform.png"]
-    got = rows_of(out)
+    image, expected, got = read_sample_turned(tmp_path, model_path, quarters)
     assert [r["number"] for r in got] == [r["number"] for r in expected]  # in the upright reading order
     height, width = image.shape
     for truth, read in zip(expected, got):
