@@ -24,6 +24,8 @@ DARK_GROUND = 100
 DARK_SIDE_SHARE = 0.2
 #: A dark region is a scan margin only if it covers this share of a side of the image.
 MARGIN_SIDE_SHARE = 0.8
+#: Links thinner than this share of the image's shorter side are cut off a margin.
+MARGIN_LINK = 20
 #: A sure-ink mask covering more of the paper than this is background pattern, not writing.
 DENSE_SHARE = 0.3
 #: Faint ink only bridges gaps this many pixels from sure ink: a blurred halo must not reach
@@ -197,6 +199,20 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     if not (np.concatenate(_sides(gray)) < level).any():
         return np.zeros_like(gray)  # nothing dark reaches the border: no margin
     dark = cv2.threshold(gray, np.ceil(level) - 1, 255, cv2.THRESH_BINARY_INV)[1]  # gray < level
+    margin = _solid_dark_along_a_side(dark)
+    # Print or a rule touching the margin (a register's footer line) joins it into one sparse
+    # region that is no margin as a whole. An opening cuts such thin links off the solid part.
+    size = max(3, min(h, w) // MARGIN_LINK) | 1
+    margin = cv2.max(margin, _solid_dark_along_a_side(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))))
+    if cv2.countNonZero(margin):
+        grow = max(3, min(h, w) // 30)
+        margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
+    return margin
+
+
+def _solid_dark_along_a_side(dark: np.ndarray) -> np.ndarray:
+    """The big, solid dark regions that cover most of a side of the image."""
+    h, w = dark.shape
     count, labels, stats = components(dark)
     _, _, bw, bh, area = (stats[:, i] for i in range(5))
     # Along a side: a digit cut out tightly touches the sides too, but covers little of them.
@@ -207,11 +223,7 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     big = (area > 0.01 * h * w) & ((bh > 0.3 * h) | (bw > 0.3 * w))
     drop = along & solid & big
     drop[0] = False
-    margin = components_mask(labels, drop)
-    if drop.any():
-        grow = max(3, min(h, w) // 30)
-        margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
-    return margin
+    return components_mask(labels, drop)
 
 
 def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:

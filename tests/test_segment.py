@@ -352,6 +352,19 @@ def test_a_wide_black_scan_margin_does_not_invert_the_page():
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [15, 17]
 
 
+def test_a_scan_margin_joined_to_a_printed_footer_line_is_still_a_margin():
+    """A register cell: the black margin down its left side touches the dark print of a footer
+    line across the cell's foot, which makes them one sparse dark region."""
+    def draw(image):
+        image[:, :50] = 8
+        cv2.line(image, (50, 225), (134, 225), 60, 2)
+        write(image, "52", 70, 110, scale=1.0, thickness=2)
+    ink = clean_page(page_with(draw, (237, 135)), deskew=False).ink
+    assert not ink[:, :45].any()
+    numbers = numbers_in_field(ink, (0, 0, 135, 237), "image", cut_out=True)
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [7, 9]
+
+
 def test_broken_five_is_joined():
     def draw(image):
         cv2.line(image, (60, 40), (100, 40), 0, 5)  # the detached bar
