@@ -340,8 +340,29 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     thickness = _rule_thickness(rules)
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:
-        return Layout(cleaned, [Field("image", 0, 0, w, h)])
+        return Layout(_within_side_rules(cleaned, vertical), [Field("image", 0, 0, w, h)])
     return Layout(cleaned, group_combs(boxes))
+
+
+#: A cut-out cell's side rule lies within this share of the image's width from its side.
+SIDE_STRIP = 0.12
+
+
+def _within_side_rules(ink: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """A cell cut from a table often takes a strip of its neighbour beyond its side rule, and
+    the neighbour's writing there (the foot of a '9', a whole digit's edge) would join the
+    number. Whatever lies beyond a rule close to a side is outside the cell."""
+    columns = np.flatnonzero(cv2.reduce(vertical, 0, cv2.REDUCE_MAX).ravel())
+    strip = int(SIDE_STRIP * ink.shape[1])
+    left, right = columns[columns < strip], columns[columns >= ink.shape[1] - strip]
+    if not left.size and not right.size:
+        return ink
+    inside = ink.copy()
+    if left.size:
+        inside[:, : left.max() + 1] = 0
+    if right.size:
+        inside[:, right.min():] = 0
+    return inside
 
 
 #: A run standing on a box's foot that rises less than this share of the box's height is a

@@ -67,6 +67,18 @@ def test_dots_commas_and_dashes_are_dropped():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
+def test_a_neighbour_s_writing_beyond_a_cut_out_cell_s_side_rule_is_not_its_number():
+    """A register cell cut with a strip of the next column: the next cell's digit, written across
+    the rule between them, would join the number as one more digit."""
+    def draw(image):
+        cv2.line(image, (120, 0), (120, 199), 0, 2)
+        write(image, "7", 88, 110, scale=1.0, thickness=2)
+        cv2.ellipse(image, (132, 100), (10, 12), 0, 90, 270, 0, 2)
+    ink = analyze(clean_page(page_with(draw, (200, 135)), deskew=False).ink, whole_image_field=True).ink
+    numbers = numbers_in_field(ink, (0, 0, 135, 200), "image", cut_out=True)
+    assert len(numbers) == 1 and [(b.x // 10, b.w // 10) for b in numbers[0].blobs] == [(9, 1)]
+
+
 def test_faint_stroke_stays_on_its_digit_but_faint_marks_alone_are_dropped():
     def draw(image):
         cv2.ellipse(image, (100, 100), (25, 40), 0, 278, 622, 0, 3)  # a '0' whose top is faint
