@@ -412,8 +412,8 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
     middle = top + 0.5 * (bottom - top)
     kept = []
     for blob in blobs:
-        low = blob.y > middle and blob.h < 0.6 * height
-        dash = blob.w >= 1.6 * blob.h and blob.h < 0.55 * height
+        low = blob.y > middle and (blob.h < 0.6 * height or blob.w <= STROKE_WIDTH * blob.h)
+        dash = blob.w >= 1.6 * blob.h and blob.h < 0.55 * height and not has_loop(blob)
         under = blob.y > middle and blob.w >= 1.5 * blob.h  # an underline's swoosh
         if not (low or dash or under):
             kept.append(blob)
@@ -663,16 +663,27 @@ def _beside_loops(cost: np.ndarray, loops: np.ndarray, margin: int) -> list[int]
     return picks
 
 
+def _holes(ink: np.ndarray, size: float) -> np.ndarray:
+    """Stats rows [x, y, w, h, area] of the holes in the ink of at least size squared pixels, in
+    the ink's columns and rows plus one (the paper around it is padded by a pixel)."""
+    paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    holes = np.arange(count) != labels[0, 0]
+    holes[0] = False
+    return stats[holes & (stats[:, cv2.CC_STAT_AREA] >= size * size)]
+
+
+def has_loop(blob: Blob) -> bool:
+    """Whether the blob closes a digit's loop: a small, flat '0' is no dash."""
+    return len(_holes(blob.mask > 0, LOOP_SIZE * blob.h)) > 0
+
+
 def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
     """Per column, whether it crosses the inside of a loop: a cut there halves a digit
     (touching cursive zeros cut through a loop read as '2's and '7's)."""
-    paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
     inside = np.zeros(ink.shape[1], bool)
-    for label in range(1, count):
-        x, _, w, _, area = stats[label]
-        if label != labels[0, 0] and area >= size * size:
-            inside[max(0, x) : x + w - 2] = True  # padded x - 1 is the hole's first column; its edges stay cuttable
+    for x, _, w, _, _ in _holes(ink, size):
+        inside[max(0, x) : x + w - 2] = True  # padded x - 1 is the hole's first column; its edges stay cuttable
     return inside
 
 

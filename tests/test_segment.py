@@ -67,6 +67,28 @@ def test_dots_commas_and_dashes_are_dropped():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 2
 
 
+def test_a_long_comma_reaching_below_the_digits_is_dropped():
+    """A cheque's '4677,70': the comma starts below the line's middle and is a thin stroke, but
+    as long as two thirds of a digit."""
+    def draw(image):
+        write(image, "46", 20, 60, scale=1.2, thickness=3)
+        cv2.line(image, (85, 52), (82, 68), 0, 3)
+        write(image, "70", 95, 60, scale=1.2, thickness=3)
+    numbers = cell_numbers(draw, (80, 170))
+    assert len(numbers) == 1 and len(numbers[0].blobs) == 4
+    assert all(b.x < 80 or b.x > 90 for b in numbers[0].blobs)
+
+
+def test_a_small_flat_zero_between_digits_is_no_dash():
+    """'9014' with its '0' written half a digit high and twice as wide: a dash's shape, with a loop."""
+    def draw(image):
+        write(image, "9", 15, 60, scale=1.4, thickness=3)
+        cv2.ellipse(image, (65, 47), (12, 5), 0, 0, 360, 0, 2)
+        write(image, "14", 85, 60, scale=1.4, thickness=3)
+    numbers = cell_numbers(draw, (80, 160))
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs][:2] == [1, 5]
+
+
 def test_a_neighbour_s_writing_beyond_a_cut_out_cell_s_side_rule_is_not_its_number():
     """A register cell cut with a strip of the next column: the next cell's digit, written across
     the rule between them, would join the number as one more digit."""
