@@ -528,6 +528,8 @@ def attach_arms(blobs: list[Blob], height: float) -> list[Blob]:
     return _with_parts(blobs, arms_of)
 
 
+#: Two pieces whose rows overlap over this share of the shorter one's height lie side by side.
+SIDE_BY_SIDE = 0.7
 #: A detached piece this share of a digit tall or more is no bar or hook.
 HOOK_HEIGHT = 0.9
 
@@ -536,8 +538,11 @@ def _belong_together(a: Blob, b: Blob, height: float) -> bool:
     overlap, tall, gap = _stacking(a, b)
     if tall > 1.35 * height or gap > 0.3 * height:
         return False
-    if overlap > 0.5 * min(a.w, b.w):  # stacked in one column
-        return True
+    if overlap > 0.5 * min(a.w, b.w):  # stacked in one column ...
+        # ... unless side by side: a slanted '1' leaning over the small '0' after it ('10')
+        shorter, taller = sorted((a, b), key=lambda blob: blob.h)
+        leaning_one = taller.w <= taller.h and not has_loop(taller)
+        return not (-gap > SIDE_BY_SIDE * shorter.h and has_loop(shorter) and leaning_one)
     # A detached bar or hook: a small piece reaching into the other's column range. A piece
     # nearly a digit tall is a digit of its own: a thin '1' leaning over the digit after it.
     piece = min(a, b, key=lambda blob: blob.area)

@@ -89,6 +89,20 @@ def test_a_small_flat_zero_between_digits_is_no_dash():
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs][:2] == [1, 5]
 
 
+def test_a_leaning_one_over_a_small_zero_is_two_digits_but_a_six_s_broken_stem_joins_its_loop():
+    """Register cells' '10': the '1' leans over the columns of the half-high '0' beside its foot,
+    as a broken '6''s stem stands over its loop."""
+    def ten(image):
+        cv2.line(image, (60, 78), (80, 48), 0, 3)
+        cv2.ellipse(image, (82, 70), (7, 8), 0, 0, 360, 0, 3)
+
+    def six(image):
+        cv2.line(image, (82, 40), (68, 62), 0, 3)
+        cv2.ellipse(image, (76, 70), (9, 8), 0, 0, 360, 0, 3)
+    assert [len(n.blobs) for n in cell_numbers(ten, (120, 140))] == [2]
+    assert [len(n.blobs) for n in cell_numbers(six, (120, 140))] == [1]
+
+
 def test_a_neighbour_s_writing_beyond_a_cut_out_cell_s_side_rule_is_not_its_number():
     """A register cell cut with a strip of the next column: the next cell's digit, written across
     the rule between them, would join the number as one more digit."""
