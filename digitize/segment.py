@@ -539,10 +539,12 @@ def _belong_together(a: Blob, b: Blob, height: float) -> bool:
     if tall > 1.35 * height or gap > 0.3 * height:
         return False
     if overlap > 0.5 * min(a.w, b.w):  # stacked in one column ...
-        # ... unless side by side: a slanted '1' leaning over the small '0' after it ('10')
+        # ... unless side by side: a slanted '1' leaning over the next digit, a small '0' ('10')
+        # or another '1' ('11')
         shorter, taller = sorted((a, b), key=lambda blob: blob.h)
         leaning_one = taller.w <= taller.h and not has_loop(taller)
-        return not (-gap > SIDE_BY_SIDE * shorter.h and has_loop(shorter) and leaning_one)
+        digits = shorter.h >= FRAGMENT_HEIGHT * height or has_loop(shorter)
+        return not (-gap > SIDE_BY_SIDE * shorter.h and digits and leaning_one)
     # A detached bar or hook: a small piece reaching into the other's column range. A piece
     # nearly a digit tall is a digit of its own: a thin '1' leaning over the digit after it.
     piece = min(a, b, key=lambda blob: blob.area)

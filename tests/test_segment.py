@@ -89,17 +89,22 @@ def test_a_small_flat_zero_between_digits_is_no_dash():
     assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs][:2] == [1, 5]
 
 
-def test_a_leaning_one_over_a_small_zero_is_two_digits_but_a_six_s_broken_stem_joins_its_loop():
-    """Register cells' '10': the '1' leans over the columns of the half-high '0' beside its foot,
-    as a broken '6''s stem stands over its loop."""
+def test_a_leaning_one_over_the_next_digit_is_two_digits_but_a_six_s_broken_stem_joins_its_loop():
+    """Register cells' '10' and '11': the '1' leans over the columns of the half-high '0' beside
+    its foot, or of the next '1', as a broken '6''s stem stands over its loop."""
     def ten(image):
         cv2.line(image, (60, 78), (80, 48), 0, 3)
         cv2.ellipse(image, (82, 70), (7, 8), 0, 0, 360, 0, 3)
+
+    def eleven(image):
+        for x in (60, 68):
+            cv2.line(image, (x, 78), (x + 16, 48), 0, 2)
 
     def six(image):
         cv2.line(image, (82, 40), (68, 62), 0, 3)
         cv2.ellipse(image, (76, 70), (9, 8), 0, 0, 360, 0, 3)
     assert [len(n.blobs) for n in cell_numbers(ten, (120, 140))] == [2]
+    assert [len(n.blobs) for n in cell_numbers(eleven, (120, 140))] == [2]
     assert [len(n.blobs) for n in cell_numbers(six, (120, 140))] == [1]
 
 
