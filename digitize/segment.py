@@ -704,12 +704,70 @@ CUT_WIDTH = 0.95
 SMALLEST_CUT = 12
 
 
+#: An underline runs along the foot of the digits it touches: rows in this bottom share of
+#: the blob ...
+UNDERLINE_BAND = 0.4
+#: ... with one run of ink across this share of its width (a '2''s foot spans one digit) ...
+UNDERLINE_SPAN = 0.7
+#: ... in a band this share of its height thick at most, with at most this share of the ink
+#: beneath it.
+UNDERLINE_THICK = 0.2
+UNDERLINE_BELOW = 0.05
+#: The ends of the line, this share of its length each, may droop.
+UNDERLINE_ENDS = 0.2
+
+
+def without_underline(blob: Blob) -> list[Blob]:
+    """The digits of a blob that an underline joins, apart ([] when it has none): register cells
+    underline their number, and the line touches the feet of its digits. Pieces of the line
+    left beside the digits are dropped; the classifier judges this reading against the others."""
+    ink = blob.mask > 0
+    top = int((1 - UNDERLINE_BAND) * blob.h)
+    bridged = cv2.morphologyEx(ink[top:].astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
+    runs = [_longest_run(row) for row in bridged]
+    rows = [top + i for i, (length, _, _) in enumerate(runs) if length >= UNDERLINE_SPAN * blob.w]
+    if not rows or rows[-1] - rows[0] + 1 > UNDERLINE_THICK * blob.h:
+        return []
+    start = min(runs[r - top][1] for r in rows)
+    end = max(runs[r - top][2] for r in rows)
+    # Beneath the line's middle, at most a tail's tip: a '4''s bar has its stem going on below
+    # it, where an underline's swoosh only droops at its ends.
+    middle = slice(start + int(UNDERLINE_ENDS * (end - start)), end - int(UNDERLINE_ENDS * (end - start)))
+    if ink[rows[-1] + 2 :, middle].sum() > UNDERLINE_BELOW * ink.sum():
+        return []
+    kept = blob.mask.copy()
+    kept[max(0, rows[0] - 1) : rows[-1] + 2, start:end] = 0
+    pieces = [piece for piece in blobs_in(kept) if piece.h >= 0.4 * blob.h]
+    if len(pieces) == 1:
+        # Under one digit, a line that does not reach past both its sides is its foot (a '2''s).
+        above = np.flatnonzero(ink[: max(0, rows[0] - 1)].any(axis=0))
+        if not above.size or start >= above[0] or end - 1 <= above[-1]:
+            return []
+    return [Blob(blob.x + p.x, blob.y + p.y, p.w, p.h, p.mask) for p in sorted(pieces, key=lambda p: p.x)]
+
+
+def _longest_run(row: np.ndarray) -> tuple[int, int, int]:
+    """Length, first and last-plus-one column of the longest run of ink in a row."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
+    if not edges.size:
+        return 0, 0, 0
+    lengths = edges[1::2] - edges[::2]
+    longest = int(np.argmax(lengths))
+    return int(lengths[longest]), int(edges[2 * longest]), int(edges[2 * longest + 1])
+
+
 def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
-    """Ways to read a blob: whole, and if it is wide for one digit, cut into 2..4 digits, with
-    upright cuts and, for writing that leans, with cuts along its slant too: upright cuts
-    through a leaning pair take a piece of one digit with the other (the classifier picks)."""
+    """Ways to read a blob: whole, without an underline joining its digits, and if it is wide
+    for one digit, cut into 2..4 digits, with upright cuts and, for writing that leans, with
+    cuts along its slant too: upright cuts through a leaning pair take a piece of one digit with
+    the other (the classifier picks)."""
     hypotheses = [[blob]]
-    if blob.h < SMALLEST_CUT or blob.w < narrowest * max(blob.h, 0.6 * height):
+    if blob.h < SMALLEST_CUT:
+        return hypotheses
+    apart = without_underline(blob)
+    if apart:
+        hypotheses.append(apart)
+    if blob.w < narrowest * max(blob.h, 0.6 * height):
         return hypotheses
     ink = blob.mask > 0
     upright = np.zeros(blob.h, int)

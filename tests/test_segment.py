@@ -8,7 +8,7 @@ import pytest
 from digitize.cleanup import clean_page, components, estimate_skew, paper_ratio
 from digitize.layout import analyze
 from digitize.segment import (Blob, blobs_in, is_sliver, numbers_in_field, numbers_in_free_text, reading_order,
-                              split_hypotheses, typical_height)
+                              split_hypotheses, typical_height, without_underline)
 
 
 def page_with(draw, size=(400, 600)) -> np.ndarray:
@@ -474,6 +474,35 @@ def test_a_thin_one_leaning_over_the_next_digit_is_not_joined_to_it_as_a_hook():
         write(image, "67", 56, 92, scale=2.6, thickness=7)
     numbers = cell_numbers(draw, (120, 220))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 3
+
+
+def test_digits_joined_by_their_underline_are_offered_apart_but_a_four_s_low_bar_is_no_underline():
+    def underlined(image):  # a register cell's '69', the line touching both feet
+        write(image, "69", 20, 60, scale=1.5, thickness=3)
+        cv2.line(image, (14, 62), (80, 62), 0, 3)
+
+    def four(image):  # the bar low, the stem going on beneath it
+        cv2.line(image, (30, 20), (18, 55), 0, 3)
+        cv2.line(image, (16, 55), (50, 55), 0, 3)
+        cv2.line(image, (42, 25), (42, 70), 0, 3)
+    [joined] = blobs_in(clean_page(page_with(underlined, (90, 100)), deskew=False).ink)
+    apart = [[(p.x // 10, p.h >= 0.8 * joined.h) for p in pieces] for pieces in split_hypotheses(joined, joined.h)]
+    assert [(2, True), (5, True)] in apart
+    [bar] = blobs_in(clean_page(page_with(four, (90, 100)), deskew=False).ink)
+    assert without_underline(bar) == []
+
+
+def test_one_underlined_digit_is_offered_without_its_line_but_a_two_keeps_its_foot():
+    def underlined(image):
+        write(image, "5", 30, 60, scale=1.5, thickness=3)
+        cv2.line(image, (24, 62), (68, 62), 0, 3)
+
+    def two(image):
+        write(image, "2", 30, 62, scale=1.5, thickness=3)
+    [five] = blobs_in(clean_page(page_with(underlined, (90, 100)), deskew=False).ink)
+    assert [(p.x // 10, p.h < 0.9 * five.h) for p in without_underline(five)] == [(3, True)]
+    [foot] = blobs_in(clean_page(page_with(two, (90, 100)), deskew=False).ink)
+    assert without_underline(foot) == []
 
 
 def test_touching_digits_get_a_two_piece_hypothesis():
