@@ -176,8 +176,8 @@ def evaluate(model_path: Path | None, mnist: Path | None, crops: Path | None, ou
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="CSV file to write (one row per number).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), required=True,
+              help="CSV file to write (one row per number); '-' writes to standard output.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Model file. Default: $DIGITIZE_MODEL, else the bundled model.")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.9, show_default=True,
@@ -209,13 +209,17 @@ def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_conf
       digitize run scans/*.pdf -o out.csv --overlay checked/ --min-confidence 0.95
       digitize run cheques/ -o amounts.csv --layout field
       digitize run big_folder/ -o out.csv --resume
+      digitize run form.png -o - -q | cut -d, -f4
     """
     import time
 
     from .batch import RunOptions, list_inputs, read_files
     from .model import Classifier, usable_cpus
-    from .output import CsvWriter, files_done
+    from .output import STDOUT, CsvWriter, files_done
 
+    to_stdout = str(output) == STDOUT
+    if resume and to_stdout:
+        raise click.UsageError("--resume needs an output file to continue, not '-'")
     started = time.perf_counter()
     options = RunOptions(model=model_path, min_confidence=min_confidence, mode=mode,  # type: ignore[arg-type]
                          jobs=jobs or usable_cpus(), overlay_dir=overlay_dir, crops_dir=crops_dir)
@@ -244,6 +248,6 @@ def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_conf
     if not quiet:
         click.echo(f"{len(todo)} files, {counts['pages']} pages, {counts['numbers']} numbers ({counts['review']} to review), "
                    f"{counts['empty']} empty pages, {counts['error']} errors, "
-                   f"{time.perf_counter() - started:.1f} s → {output}", err=True)
+                   f"{time.perf_counter() - started:.1f} s → {'standard output' if to_stdout else output}", err=True)
     if counts["error"]:
         sys.exit(int(ExitCode.PAGES_FAILED))

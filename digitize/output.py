@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+import sys
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Iterable
@@ -55,11 +56,23 @@ def error_row(file: str, page: int, message: str) -> Row:
     return Row(file, page, status="error", error=" ".join(message.split()))
 
 
+#: The output path that means standard output, as Unix tools take it.
+STDOUT = "-"
+
+
 class CsvWriter:
-    """Writes rows as they come, flushed to disk per page, so an interrupted run leaves whole rows."""
+    """Writes rows as they come, flushed to disk per page, so an interrupted run leaves whole rows.
+    The path "-" writes to standard output, for a pipe into the next tool."""
 
     def __init__(self, path: str | os.PathLike[str], append: bool = False) -> None:
         self.path = Path(path)
+        self.to_stdout = str(path) == STDOUT
+        if self.to_stdout:
+            self.handle = sys.stdout
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow(HEADER)
+            self.handle.flush()
+            return
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,10 +90,12 @@ class CsvWriter:
         csv.writer(buffer).writerows(astuple(row) for row in rows)
         self.handle.write(buffer.getvalue())  # one write per page: whole rows only
         self.handle.flush()
-        os.fsync(self.handle.fileno())
+        if not self.to_stdout:
+            os.fsync(self.handle.fileno())
 
     def close(self) -> None:
-        self.handle.close()
+        if not self.to_stdout:
+            self.handle.close()
 
     def __enter__(self) -> "CsvWriter":
         return self

@@ -142,6 +142,16 @@ def test_workers_give_the_same_csv(mixed_batch, tmp_path, model_path):
     assert one.read_text() == two.read_text()
 
 
+def test_dash_writes_the_csv_to_standard_output_and_cannot_be_resumed(mixed_batch, tmp_path, model_path):
+    out = tmp_path / "out.csv"
+    run_cli(str(mixed_batch), "-o", str(out), "--model", str(model_path), "-j", "1")
+    piped = run_cli(str(mixed_batch), "-o", "-", "--model", str(model_path), "-j", "1")
+    assert piped.exit_code == 1 and piped.stdout == out.read_text()
+    assert not (Path.cwd() / "-").exists()
+    resumed = run_cli(str(mixed_batch), "-o", "-", "--model", str(model_path), "--resume")
+    assert resumed.exit_code == 2 and "--resume" in resumed.output
+
+
 def test_resume_skips_done_files_and_matches_a_full_run(mixed_batch, tmp_path, model_path):
     full = tmp_path / "full.csv"
     run_cli(str(mixed_batch), "-o", str(full), "--model", str(model_path), "-j", "1")
