@@ -715,35 +715,69 @@ UNDERLINE_THICK = 0.2
 UNDERLINE_BELOW = 0.05
 #: The ends of the line, this share of its length each, may droop.
 UNDERLINE_ENDS = 0.2
+#: Slopes of the line tried, in rows per column (level first).
+UNDERLINE_SLOPES = (0.0, 0.1, -0.1, 0.2, -0.2, 0.3, -0.3)
 
 
 def without_underline(blob: Blob) -> list[Blob]:
     """The digits of a blob that an underline joins, apart ([] when it has none): register cells
-    underline their number, and the line touches the feet of its digits. Pieces of the line
-    left beside the digits are dropped; the classifier judges this reading against the others."""
-    ink = blob.mask > 0
-    top = int((1 - UNDERLINE_BAND) * blob.h)
-    bridged = cv2.morphologyEx(ink[top:].astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
+    underline their number, and the line touches the feet of its digits. The line may slope
+    (a quick swoosh). Pieces of it left beside the digits are dropped; the classifier judges
+    this reading against the others."""
+    for slope in UNDERLINE_SLOPES:
+        shifts = np.round(slope * np.arange(blob.w)).astype(int)
+        shifts -= shifts.min()
+        sheared = _column_sheared(blob.mask > 0, shifts)
+        line = _underline(sheared, blob.w)
+        if line is None:
+            continue
+        (first, last), (start, end) = line
+        sheared[max(0, first - 1) : last + 2, start:end] = False
+        kept = np.where(_column_sheared(sheared, -shifts)[: blob.h], blob.mask, 0).astype(blob.mask.dtype)
+        pieces = [piece for piece in blobs_in(kept) if piece.h >= 0.4 * blob.h]
+        if len(pieces) == 1 or slope:
+            # Under one digit, a line that does not reach past both its sides is its foot (a
+            # '2''s), and so is a sloping one under several: a quick '2''s foot rises into the
+            # next digit.
+            above = np.flatnonzero(sheared[: max(0, first - 1)].any(axis=0))
+            if not above.size or start >= above[0] or end - 1 <= above[-1]:
+                return []
+        return [Blob(blob.x + p.x, blob.y + p.y, p.w, p.h, p.mask) for p in sorted(pieces, key=lambda p: p.x)]
+    return []
+
+
+def _column_sheared(ink: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Each column moved down by its shift (up, for negative shifts of an image sheared before)."""
+    h, w = ink.shape
+    out = np.zeros((h + max(0, int(shifts.max())), w), bool)
+    ys, xs = np.nonzero(ink)
+    rows = ys + shifts[xs]
+    inside = (rows >= 0) & (rows < out.shape[0])
+    out[rows[inside], xs[inside]] = True
+    return out
+
+
+def _underline(ink: np.ndarray, width: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Rows and columns of a level underline along the foot of the ink, if it has one."""
+    rows_with_ink = np.flatnonzero(ink.any(axis=1))
+    if not rows_with_ink.size:
+        return None
+    top_row, bottom_row = rows_with_ink[0], rows_with_ink[-1] + 1
+    height = bottom_row - top_row
+    top = bottom_row - int(UNDERLINE_BAND * height)
+    bridged = cv2.morphologyEx(ink[top:bottom_row].astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
     runs = [_longest_run(row) for row in bridged]
-    rows = [top + i for i, (length, _, _) in enumerate(runs) if length >= UNDERLINE_SPAN * blob.w]
-    if not rows or rows[-1] - rows[0] + 1 > UNDERLINE_THICK * blob.h:
-        return []
+    rows = [top + i for i, (length, _, _) in enumerate(runs) if length >= UNDERLINE_SPAN * width]
+    if not rows or rows[-1] - rows[0] + 1 > UNDERLINE_THICK * height:
+        return None
     start = min(runs[r - top][1] for r in rows)
     end = max(runs[r - top][2] for r in rows)
     # Beneath the line's middle, at most a tail's tip: a '4''s bar has its stem going on below
     # it, where an underline's swoosh only droops at its ends.
     middle = slice(start + int(UNDERLINE_ENDS * (end - start)), end - int(UNDERLINE_ENDS * (end - start)))
     if ink[rows[-1] + 2 :, middle].sum() > UNDERLINE_BELOW * ink.sum():
-        return []
-    kept = blob.mask.copy()
-    kept[max(0, rows[0] - 1) : rows[-1] + 2, start:end] = 0
-    pieces = [piece for piece in blobs_in(kept) if piece.h >= 0.4 * blob.h]
-    if len(pieces) == 1:
-        # Under one digit, a line that does not reach past both its sides is its foot (a '2''s).
-        above = np.flatnonzero(ink[: max(0, rows[0] - 1)].any(axis=0))
-        if not above.size or start >= above[0] or end - 1 <= above[-1]:
-            return []
-    return [Blob(blob.x + p.x, blob.y + p.y, p.w, p.h, p.mask) for p in sorted(pieces, key=lambda p: p.x)]
+        return None
+    return (rows[0], rows[-1]), (start, end)
 
 
 def _longest_run(row: np.ndarray) -> tuple[int, int, int]:

@@ -492,6 +492,20 @@ def test_digits_joined_by_their_underline_are_offered_apart_but_a_four_s_low_bar
     assert without_underline(bar) == []
 
 
+def test_a_sloping_underline_is_taken_out_too_but_a_two_s_foot_rising_into_the_next_digit_is_not():
+    def swoosh(image):
+        write(image, "69", 22, 60, scale=1.5, thickness=3)
+        cv2.line(image, (12, 66), (84, 54), 0, 3)
+
+    def two_three(image):  # a quick '2' whose foot rises into the '3'
+        cv2.polylines(image, [np.array([(20, 30), (30, 22), (42, 28), (40, 42), (22, 62), (56, 54)])], False, 0, 3)
+        write(image, "3", 54, 60, scale=1.5, thickness=3)
+    [joined] = blobs_in(clean_page(page_with(swoosh, (90, 110)), deskew=False).ink)
+    assert [p.x // 10 for p in without_underline(joined)] == [2, 5]
+    [pair] = blobs_in(clean_page(page_with(two_three, (90, 110)), deskew=False).ink)
+    assert without_underline(pair) == []
+
+
 def test_one_underlined_digit_is_offered_without_its_line_but_a_two_keeps_its_foot():
     def underlined(image):
         write(image, "5", 30, 60, scale=1.5, thickness=3)
