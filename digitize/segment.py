@@ -400,11 +400,13 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
 
     A mark sitting in the lower half of the line and shorter than a digit is a comma or full
     stop; a flat mark no taller than half a digit is a dash (cheque amounts end with one); a
-    wide one starting below the line's middle underlines the number, however it swoops; a
+    wide one starting below the line's middle underlines the number, however it swoops; a thin
+    stroke ending above the middle is a tick, no '1' (a '1' stands on the line); a
     straight stroke at either end reaching far below the digits' feet is what is left of the
     column rule beside a register cell (a '1' stands on the line; a tall one rises above it).
     """
-    tall = [b for b in blobs if b.h >= 0.7 * height]
+    # The digits set the line; a swoosh as high as a digit under them does not.
+    tall = [b for b in blobs if b.h >= 0.7 * height and (b.w < 1.5 * b.h or _pen_crossings(b) >= RUN_CROSSINGS)]
     if not tall:
         return blobs
     top = float(np.median([b.y for b in tall]))
@@ -415,7 +417,8 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
         low = blob.y > middle and (blob.h < 0.6 * height or blob.w <= STROKE_WIDTH * blob.h)
         dash = blob.w >= 1.6 * blob.h and blob.h < 0.55 * height and not has_loop(blob)
         under = blob.y > middle and blob.w >= 1.5 * blob.h  # an underline's swoosh
-        if not (low or dash or under):
+        high = blob.y + blob.h < middle and blob.w <= STROKE_WIDTH * blob.h  # a tick above the line
+        if not (low or dash or under or high):
             kept.append(blob)
     remnants = _rule_remnants(kept, height)
     return [b for b in kept if not any(b is r for r in remnants)]

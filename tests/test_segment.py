@@ -7,8 +7,8 @@ import pytest
 
 from digitize.cleanup import clean_page, components, estimate_skew, paper_ratio
 from digitize.layout import analyze
-from digitize.segment import (Blob, blobs_in, is_sliver, numbers_in_field, numbers_in_free_text, reading_order,
-                              split_hypotheses, typical_height, without_underline)
+from digitize.segment import (Blob, blobs_in, drop_punctuation, is_sliver, numbers_in_field, numbers_in_free_text,
+                              reading_order, split_hypotheses, typical_height, without_underline)
 
 
 def page_with(draw, size=(400, 600)) -> np.ndarray:
@@ -77,6 +77,23 @@ def test_a_long_comma_reaching_below_the_digits_is_dropped():
     numbers = cell_numbers(draw, (80, 170))
     assert len(numbers) == 1 and len(numbers[0].blobs) == 4
     assert all(b.x < 80 or b.x > 90 for b in numbers[0].blobs)
+
+
+def test_a_swoosh_under_the_number_as_high_as_a_digit_does_not_set_the_line_it_is_judged_by():
+    """A register cell's '82' written as one blob, and a sloping swoosh under it as high as a
+    digit: with the swoosh counted among the digits, the line's middle sank to its top."""
+    pair = Blob(79, 72, 26, 21, np.full((21, 26), 255, np.uint8))
+    line = np.zeros((17, 41), np.uint8)
+    cv2.line(line, (0, 16), (40, 0), 255, 2)
+    assert drop_punctuation([pair, Blob(54, 90, 41, 17, line)], 21.0) == [pair]
+
+
+def test_a_tick_above_the_line_is_no_one():
+    def draw(image):
+        cv2.line(image, (52, 72), (52, 88), 0, 2)
+        write(image, "32", 85, 99, scale=0.8, thickness=2)
+    numbers = cell_numbers(draw, (200, 140))
+    assert len(numbers) == 1 and [b.x // 10 for b in numbers[0].blobs] == [8, 10]
 
 
 def test_a_small_flat_zero_between_digits_is_no_dash():
