@@ -46,7 +46,7 @@ WORKING_SHORT_SIDE = 1300
 REJECT_LEVEL = 0.6
 #: A piece at either end of a number lower than this share of its tallest digit is a mark ...
 END_MARK = 0.5
-#: ... unless the model is at least this sure of it.
+#: ... unless the model is at least this sure of it, and it is no '1' (one stroke, as the mark).
 END_MARK_SURE = 0.99
 #: Cutting a blob multiplies its score by this: a split must be clearly better than the whole ...
 SPLIT_PENALTY = 0.85
@@ -526,9 +526,11 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
                 if reject[crop_id] > (REJECT_LEVEL if piece.h < 0.75 * tallest else 0.97):
                     continue
                 # A mark under half a digit high that ends a number (a cheque's closing stroke,
-                # a flourish) is no digit unless the model is all but certain.
+                # a flourish) is no digit unless the model is all but certain, and then not a
+                # '1': a closing stroke is read as a sure '1'.
                 ends = len(number.blobs) > 1 and (piece is number.blobs[0] or piece is number.blobs[-1])
-                if ends and piece.h < END_MARK * tallest and quality[crop_id] < END_MARK_SURE:
+                mark = quality[crop_id] < END_MARK_SURE or best_digit[crop_id] == 1
+                if ends and piece.h < END_MARK * tallest and mark:
                     continue
                 digits.append(str(best_digit[crop_id]))
                 confidences.append(float(quality[crop_id]))

@@ -1072,7 +1072,8 @@ def test_a_corner_of_ruling_and_a_speckled_margin_are_not_digits():
         assert len(numbers) == 1 and len(numbers[0].blobs) == 2, draw.__name__
 
 
-def test_a_small_mark_ending_a_number_is_not_a_digit_unless_the_model_is_certain():
+def test_a_small_mark_ending_a_number_is_not_a_digit_unless_the_model_is_certain_and_no_one():
+    """A closing stroke is one stroke, as a '1' is: read as a sure '1' it is still the stroke."""
     from digitize.reader import classify, decide, segment_page
 
     def draw(image):
@@ -1081,16 +1082,18 @@ def test_a_small_mark_ending_a_number_is_not_a_digit_unless_the_model_is_certain
     segments = segment_page("cheque.png", 1, page_with(draw, (120, 160)))
     assert [len(n.blobs) for n in segments.numbers] == [3]
 
-    def reads(mark_certainty):
+    def reads(mark_certainty, digit=1):
         def predict(crops):
             rows = np.zeros((len(crops), 11), np.float32)
             rows[0, 5] = rows[1, 7] = 1.0
-            rows[2:, 1] = mark_certainty  # the mark: a '1', as the model would guess
+            rows[2:, digit] = mark_certainty  # the mark: a '1', as the model would guess
             rows[2:, 10] = 1.0 - mark_certainty
             return rows
         return [read.number for read in decide(segments, classify([segments], predict)[0])]
     assert reads(0.9) == ["57"]
-    assert reads(0.999) == ["571"]
+    assert reads(0.999) == ["57"]
+    assert reads(0.9, digit=0) == ["57"]
+    assert reads(0.999, digit=0) == ["570"]  # a small '0' ends cheque amounts
 
 
 def test_small_print_along_a_cell_s_foot_does_not_make_its_number_a_scribble():
