@@ -308,12 +308,17 @@ def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.nda
     for page, ids in zip(pages, wholes):
         page_first = first[start : start + len(ids)]
         start += len(ids)
-        digits, reject = _digits_and_reject(page_first)
-        places = [(n, b) for n, per_blob in enumerate(page.index) for b in range(len(per_blob))]
-        wide = _wide([page.numbers[n].blobs[b] for n, b in places])
-        doubted = _doubts_one_digit(digits.max(1), reject, wide)
-        doubts = [(place, float(whole_reject)) for place, doubt, whole_reject in zip(places, doubted, reject) if doubt]
-        pieces.append(_add_cuts(page, doubts, _typical_aspect(page) if doubts else None))
+        wholes_only = np.zeros((len(page.crops), first.shape[1]), np.float32)
+        wholes_only[ids] = page_first
+        if page.sideways and _keep_surest_turn(page, wholes_only, predict):
+            pieces.append([])  # read turned: cutting its blobs on their side is wasted work
+        else:
+            digits, reject = _digits_and_reject(page_first)
+            places = [(n, b) for n, per_blob in enumerate(page.index) for b in range(len(per_blob))]
+            wide = _wide([page.numbers[n].blobs[b] for n, b in places])
+            doubted = _doubts_one_digit(digits.max(1), reject, wide)
+            doubts = [(place, float(whole_reject)) for place, doubt, whole_reject in zip(places, doubted, reject) if doubt]
+            pieces.append(_add_cuts(page, doubts, _typical_aspect(page) if doubts else None))
         probabilities.append(np.zeros((len(page.crops), first.shape[1]), np.float32))
         probabilities[-1][ids] = page_first
     if any(pieces):
@@ -324,6 +329,20 @@ def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.nda
             start += len(ids)
     _look_again(pages, probabilities, predict)
     return probabilities
+
+
+def _keep_surest_turn(page: Segments, upright: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Of a page whose writing may lie on its side, keep in `page.sideways` only the quarter turn
+    that reads clearly surer than the page as it is (by `read_upright`'s rule), judged on whole
+    blobs (`upright`: the page's whole-blob probabilities): each way the page is fully read, with cuts and second looks, costs a second or so,
+    and its blobs on their side are most of them doubted. Whether one was kept."""
+    best, best_sure = None, max(TURNED_SURE, _mean_confidence(decide(page, upright)) + TURN_GAIN)
+    for turned in page.sideways:
+        turned_sure = _mean_confidence(decide(turned, predict(turned.crops)))
+        if turned_sure >= best_sure:
+            best, best_sure = turned, turned_sure
+    page.sideways = [best] if best is not None else []
+    return best is not None
 
 
 def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
@@ -470,7 +489,7 @@ def read_upright(segments: Segments, probabilities: np.ndarray,
     reads = decide(segments, probabilities)
     sure = _mean_confidence(reads)
     turns = list(segments.sideways)
-    if len(reads) >= TURN_NUMBERS and sure < TURN_BELOW:
+    if not turns and len(reads) >= TURN_NUMBERS and sure < TURN_BELOW:
         turns.append(turned_half(segments))
     best, best_sure = reads, max(TURNED_SURE, sure + TURN_GAIN)
     for turned in turns:

@@ -206,3 +206,17 @@ def test_only_a_page_whose_writing_lies_on_its_side_is_segmented_turned_too():
     assert segment_page("upright.png", 1, image).sideways == []
     turned = segment_page("sideways.png", 1, np.ascontiguousarray(np.rot90(image)))
     assert [alternative.quarter_turns for alternative in turned.sideways] == [1, 3]
+
+
+@pytest.mark.parametrize("quarters", [1, 3])
+def test_a_sideways_page_is_read_fully_only_the_way_its_whole_blobs_read_surest(quarters, classifier):
+    """Its blobs on their side are mostly doubted: cutting them, and reading the wrong turn
+    fully, doubled the time such a page took."""
+    from digitize.reader import classify, segment_page
+
+    image = cv2.imread(str(ROOT / "samples" / "freeform.png"), cv2.IMREAD_GRAYSCALE)
+    page = segment_page("sideways.png", 1, np.ascontiguousarray(np.rot90(image, quarters)))
+    wholes = len(page.crops)
+    classify([page], classifier.probabilities)
+    assert [turned.quarter_turns for turned in page.sideways] == [4 - quarters]
+    assert len(page.crops) == wholes  # no cuts made of the page as it was fed
