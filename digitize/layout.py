@@ -54,26 +54,34 @@ LIGHT_RULE_GAP = 6
 MEETING_REACH = 3
 
 
+#: A short run meeting upright runs at both ends is a box's top, unless it is over this many
+#: times as thick as the page's long rules: the bar of a bold '7' whose hook and stem go down.
+BOLD_STROKE = 2.0
+
+
 def box_tops(horizontal: np.ndarray, vertical: np.ndarray, ink: np.ndarray, long_enough: int) -> np.ndarray:
     """Horizontal runs that are rules: very long, meeting vertical runs at both ends (the top or
     foot of a box, a cell's edge between two column rules), or much longer than the writing
     they touch is tall (a short underline with a number on it).
 
     A '5' or '7' written large, or a bold '0', has a straight stroke as long as a short rule,
-    part of a glyph about as tall as it is wide.
+    part of a glyph about as tall as it is wide; a bold '7' with a hook meets upright runs at
+    both ends of its bar, but its bar is far thicker than the page's rules.
     """
     count, labels, stats = components(horizontal)
     tops = horizontal.copy()
     height, width = horizontal.shape
     reach = MEETING_REACH
     ink_components = None
+    long_rules = stats[1:, 3][stats[1:, 2] >= long_enough]
+    thickest = BOLD_STROKE * float(np.median(long_rules)) if long_rules.size else float("inf")
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         if w >= long_enough:
             continue
         rows = slice(max(0, y - reach), min(height, y + h + reach))
         ends = (slice(max(0, x - reach), x + reach + 1), slice(max(0, x + w - 1 - reach), min(width, x + w + reach)))
-        if all(vertical[rows, end].any() for end in ends):
+        if all(vertical[rows, end].any() for end in ends) and h <= thickest:
             continue
         own = labels[y : y + h, x : x + w] == label
         if ink_components is None:  # labelled once, only if some run needs it

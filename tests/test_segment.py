@@ -1493,3 +1493,17 @@ def test_digits_written_across_a_box_s_rules_are_read_whole_and_only_once():
     assert [n.field for n in segments.numbers] == ["box1"]
     seven, zero = segments.numbers[0].blobs
     assert seven.y < 290 and zero.y + zero.h > 388  # beyond the rules, not cut at them
+
+
+def test_a_short_bold_run_meeting_upright_runs_at_both_ends_is_a_digit_s_bar_not_a_box_s_top():
+    # A bold hooked '7' on a page whose rules are thin: its bar meets its hook and its stem.
+    from digitize.layout import box_tops
+    horizontal = np.zeros((200, 400), np.uint8)
+    vertical = np.zeros_like(horizontal)
+    horizontal[10:13, 20:380] = 255  # the page's rule
+    vertical[50:90, 100:106] = vertical[50:125, 144:150] = 255
+    for thickness, kept in ((8, False), (3, True)):
+        runs = horizontal.copy()
+        runs[50 : 50 + thickness, 100:150] = 255
+        tops = box_tops(runs, vertical, cv2.bitwise_or(runs, vertical), long_enough=160)
+        assert tops[52, 120] == (255 if kept else 0) and tops[11, 200] == 255, thickness
