@@ -75,16 +75,35 @@ class NumberCandidate:
 INSIDE_SHARE = 0.5
 
 
+#: ... or when this share is, and it stands on the line of the writing inside: the '7' of '753'
+#: written across a box's top, mostly above it.
+CROSSING_SHARE = 0.15
+
+
+def _join_the_line(keep: np.ndarray, crossing: np.ndarray, stats: np.ndarray) -> None:
+    """Keep the crossing components whose rows are at least half on the line of the kept ones."""
+    if not crossing.any() or not keep.any():
+        return
+    top, bottom = float(np.median(stats[keep, 1])), float(np.median(stats[keep, 1] + stats[keep, 3]))
+    for label in np.flatnonzero(crossing):
+        y, h = stats[label, 1], stats[label, 3]
+        keep[label] = min(y + h, bottom) - max(y, top) >= 0.5 * h
+
+
 def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None, spill: int = 0) -> list[Blob]:
     """Connected components (8-connected) of the ink, optionally inside a region. With `spill`,
-    a component that reaches up to that many pixels out of the region is whole, if most of it
-    is inside (a digit written across a box's rule); one mostly outside is not the region's."""
+    a component reaching out of the region is whole, if most of it is inside (a digit written
+    across a box's rule), or a good part of it and it stands on the line of the writing inside
+    (a '7' mostly above a box's top, beside digits written as high); others are not the
+    region's. A component is looked at up to twice `spill` out of the region, and one that
+    reaches further only if most of it is inside."""
     ox, oy = 0, 0
     inside = None
     if region is not None:
         rx, ry, rw, rh = region
-        ox, oy = max(0, rx - spill), max(0, ry - spill)
-        ink = ink[oy : min(ink.shape[0], ry + rh + spill), ox : min(ink.shape[1], rx + rw + spill)]
+        reach = 2 * spill
+        ox, oy = max(0, rx - reach), max(0, ry - reach)
+        ink = ink[oy : min(ink.shape[0], ry + rh + reach), ox : min(ink.shape[1], rx + rw + reach)]
         if spill:
             inside = (slice(ry - oy, ry - oy + rh), slice(rx - ox, rx - ox + rw))
     count, labels, stats = components(ink)
@@ -92,6 +111,10 @@ def blobs_in(ink: np.ndarray, region: tuple[int, int, int, int] | None = None, s
     if inside is not None:
         in_region = np.bincount(labels[inside].ravel(), minlength=count)
         keep = in_region >= INSIDE_SHARE * stats[:, 4]
+        keep[0] = False
+        x, y, w, h = (stats[:, i] for i in range(4))
+        whole = (x > 0) & (y > 0) & (x + w < ink.shape[1]) & (y + h < ink.shape[0])  # not cut where we stop looking
+        _join_the_line(keep, (in_region >= CROSSING_SHARE * stats[:, 4]) & ~keep & whole, stats)
     blobs = []
     for label in np.flatnonzero(keep[1:]) + 1:
         x, y, w, h, _ = stats[label]

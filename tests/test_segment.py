@@ -1495,6 +1495,19 @@ def test_digits_written_across_a_box_s_rules_are_read_whole_and_only_once():
     assert seven.y < 290 and zero.y + zero.h > 388  # beyond the rules, not cut at them
 
 
+def test_a_digit_mostly_above_a_box_s_top_is_the_box_s_when_it_stands_on_the_line_of_its_digits():
+    # A box at rows 100-180 (rules removed): '753' written high across its top, the '7' mostly
+    # above it but on the line of the '5' and '3'; a stroke as far in, reaching far above their
+    # line, and one cut by the edge of the rows looked at, are not the box's.
+    ink = np.zeros((300, 400), np.uint8)
+    ink[70:125, 40:46] = 255  # the '7': 10 of its 55 rows inside
+    ink[85:135, 70:76] = ink[85:135, 100:106] = 255  # the '5' and '3': 35 of 50 rows inside
+    ink[50:110, 300:306] = 255  # a stroke, 10 of 60 rows inside
+    ink[20:115, 350:356] = 255  # a stroke reaching past the 40 rows above the box looked at
+    blobs = blobs_in(ink, (20, 100, 360, 80), spill=40)
+    assert sorted(b.x for b in blobs) == [40, 70, 100]
+
+
 def test_a_short_bold_run_meeting_upright_runs_at_both_ends_is_a_digit_s_bar_not_a_box_s_top():
     # A bold hooked '7' on a page whose rules are thin: its bar meets its hook and its stem.
     from digitize.layout import box_tops
