@@ -24,6 +24,12 @@ def cell_numbers(draw, size):
     return numbers_in_field(ink, (0, 0, size[1], size[0]), "image", cut_out=True)
 
 
+def only_blob(draw, size) -> Blob:
+    """The one blob of a cut-out cell (height, width) drawn by `draw`."""
+    [blob] = blobs_in(clean_page(page_with(draw, size), deskew=False).ink)
+    return blob
+
+
 def write(image, text, x, y, scale=2.0, thickness=4):
     cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, thickness, cv2.LINE_AA)
 
@@ -493,47 +499,50 @@ def test_a_thin_one_leaning_over_the_next_digit_is_not_joined_to_it_as_a_hook():
     assert len(numbers) == 1 and len(numbers[0].blobs) == 3
 
 
-def test_digits_joined_by_their_underline_are_offered_apart_but_a_four_s_low_bar_is_no_underline():
-    def underlined(image):  # a register cell's '69', the line touching both feet
-        write(image, "69", 20, 60, scale=1.5, thickness=3)
-        cv2.line(image, (14, 62), (80, 62), 0, 3)
-
-    def four(image):  # the bar low, the stem going on beneath it
-        cv2.line(image, (30, 20), (18, 55), 0, 3)
-        cv2.line(image, (16, 55), (50, 55), 0, 3)
-        cv2.line(image, (42, 25), (42, 70), 0, 3)
-    [joined] = blobs_in(clean_page(page_with(underlined, (90, 100)), deskew=False).ink)
-    apart = [[(p.x // 10, p.h >= 0.8 * joined.h) for p in pieces] for pieces in split_hypotheses(joined, joined.h)]
-    assert [(2, True), (5, True)] in apart
-    [bar] = blobs_in(clean_page(page_with(four, (90, 100)), deskew=False).ink)
-    assert without_underline(bar) == []
+def underlined_69(image):  # a register cell's '69', the line touching both feet
+    write(image, "69", 20, 60, scale=1.5, thickness=3)
+    cv2.line(image, (14, 62), (80, 62), 0, 3)
 
 
-def test_a_sloping_underline_is_taken_out_too_but_a_two_s_foot_rising_into_the_next_digit_is_not():
-    def swoosh(image):
-        write(image, "69", 22, 60, scale=1.5, thickness=3)
-        cv2.line(image, (12, 66), (84, 54), 0, 3)
-
-    def two_three(image):  # a quick '2' whose foot rises into the '3'
-        cv2.polylines(image, [np.array([(20, 30), (30, 22), (42, 28), (40, 42), (22, 62), (56, 54)])], False, 0, 3)
-        write(image, "3", 54, 60, scale=1.5, thickness=3)
-    [joined] = blobs_in(clean_page(page_with(swoosh, (90, 110)), deskew=False).ink)
-    assert [p.x // 10 for p in without_underline(joined)] == [2, 5]
-    [pair] = blobs_in(clean_page(page_with(two_three, (90, 110)), deskew=False).ink)
-    assert without_underline(pair) == []
+def swoosh_under_69(image):  # the line sloping
+    write(image, "69", 22, 60, scale=1.5, thickness=3)
+    cv2.line(image, (12, 66), (84, 54), 0, 3)
 
 
-def test_one_underlined_digit_is_offered_without_its_line_but_a_two_keeps_its_foot():
-    def underlined(image):
-        write(image, "5", 30, 60, scale=1.5, thickness=3)
-        cv2.line(image, (24, 62), (68, 62), 0, 3)
+def underlined_5(image):  # one digit, the line reaching past both its sides
+    write(image, "5", 30, 60, scale=1.5, thickness=3)
+    cv2.line(image, (24, 62), (68, 62), 0, 3)
 
-    def two(image):
-        write(image, "2", 30, 62, scale=1.5, thickness=3)
-    [five] = blobs_in(clean_page(page_with(underlined, (90, 100)), deskew=False).ink)
-    assert [(p.x // 10, p.h < 0.9 * five.h) for p in without_underline(five)] == [(3, True)]
-    [foot] = blobs_in(clean_page(page_with(two, (90, 100)), deskew=False).ink)
-    assert without_underline(foot) == []
+
+def low_barred_4(image):  # the bar low, the stem going on beneath it
+    cv2.line(image, (30, 20), (18, 55), 0, 3)
+    cv2.line(image, (16, 55), (50, 55), 0, 3)
+    cv2.line(image, (42, 25), (42, 70), 0, 3)
+
+
+def two_with_its_foot(image):
+    write(image, "2", 30, 62, scale=1.5, thickness=3)
+
+
+def two_rising_into_a_3(image):  # a quick '2' whose foot rises into the '3'
+    cv2.polylines(image, [np.array([(20, 30), (30, 22), (42, 28), (40, 42), (22, 62), (56, 54)])], False, 0, 3)
+    write(image, "3", 54, 60, scale=1.5, thickness=3)
+
+
+@pytest.mark.parametrize("draw, pieces", [
+    (underlined_69, [2, 5]), (swoosh_under_69, [2, 5]), (underlined_5, [3]),
+    (low_barred_4, []), (two_with_its_foot, []), (two_rising_into_a_3, []),
+])
+def test_an_underline_joining_digits_is_taken_out_but_no_digit_s_own_stroke(draw, pieces):
+    blob = only_blob(draw, (90, 110))
+    apart = without_underline(blob)
+    assert [p.x // 10 for p in apart] == pieces
+    assert all(p.h < 0.95 * blob.h for p in apart)  # the line's rows are gone
+
+
+def test_digits_joined_by_their_underline_are_offered_apart_among_the_blob_s_readings():
+    joined = only_blob(underlined_69, (90, 110))
+    assert [2, 5] in [[p.x // 10 for p in pieces] for pieces in split_hypotheses(joined, joined.h)]
 
 
 def test_touching_digits_get_a_two_piece_hypothesis():
