@@ -428,10 +428,11 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
     straight stroke at either end reaching far below the digits' feet is what is left of the
     column rule beside a register cell (a '1' stands on the line; a tall one rises above it).
     """
-    # The digits set the line; a swoosh as high as a digit under them does not.
-    tall = [b for b in blobs if b.h >= 0.7 * height and (b.w < 1.5 * b.h or _pen_crossings(b) >= RUN_CROSSINGS)]
+    tall = [b for b in blobs if b.h >= 0.7 * height]
     if not tall:
         return blobs
+    # The digits set the line; a swoosh as high as a digit under them does not.
+    tall = [b for b in tall if b.w < 1.5 * b.h or _pen_crossings(b) >= RUN_CROSSINGS] or tall
     top = float(np.median([b.y for b in tall]))
     bottom = float(np.median([b.y + b.h for b in tall]))
     middle = top + 0.5 * (bottom - top)

@@ -92,6 +92,10 @@ def test_a_swoosh_under_the_number_as_high_as_a_digit_does_not_set_the_line_it_i
     line = np.zeros((17, 41), np.uint8)
     cv2.line(line, (0, 16), (40, 0), 255, 2)
     assert drop_punctuation([pair, Blob(54, 90, 41, 17, line)], 21.0) == [pair]
+    # A digit broken so that its tall piece is a flat stroke still sets the line.
+    bar = Blob(23, 8, 42, 28, cv2.line(np.zeros((28, 42), np.uint8), (0, 27), (41, 0), 255, 2))
+    bowl = Blob(8, 30, 27, 18, cv2.ellipse(np.zeros((18, 27), np.uint8), (13, 9), (12, 8), 0, 0, 360, 255, 2))
+    assert drop_punctuation([bar, bowl], 28.0) == [bar]
 
 
 def test_a_tick_above_the_line_is_no_one():
