@@ -739,7 +739,7 @@ UNDERLINE_SPAN = 0.7
 #: ... in a band this share of its height thick at most, with at most this share of the ink
 #: beneath it.
 UNDERLINE_THICK = 0.2
-UNDERLINE_BELOW = 0.05
+UNDERLINE_BELOW = 0.01
 #: The ends of the line, this share of its length each, may droop.
 UNDERLINE_ENDS = 0.2
 #: Slopes of the line tried, in rows per column (level first).
@@ -799,7 +799,7 @@ def _underline(ink: np.ndarray, width: int) -> tuple[tuple[int, int], tuple[int,
         return None
     start = min(runs[r - top][1] for r in rows)
     end = max(runs[r - top][2] for r in rows)
-    # Beneath the line's middle, at most a tail's tip: a '4''s bar has its stem going on below
+    # Beneath the line's middle, at most a speck: a '4''s bar has its stem going on below
     # it, where an underline's swoosh only droops at its ends.
     middle = slice(start + int(UNDERLINE_ENDS * (end - start)), end - int(UNDERLINE_ENDS * (end - start)))
     if ink[rows[-1] + 2 :, middle].sum() > UNDERLINE_BELOW * ink.sum():

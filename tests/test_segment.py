@@ -524,6 +524,12 @@ def low_barred_4(image):  # the bar low, the stem going on beneath it
     cv2.line(image, (42, 25), (42, 70), 0, 3)
 
 
+def short_stemmed_4(image):  # the stem going on only a little beneath the bar
+    cv2.line(image, (30, 20), (18, 55), 0, 3)
+    cv2.line(image, (16, 55), (50, 55), 0, 3)
+    cv2.line(image, (42, 25), (42, 61), 0, 3)
+
+
 def two_with_its_foot(image):
     write(image, "2", 30, 62, scale=1.5, thickness=3)
 
@@ -535,7 +541,7 @@ def two_rising_into_a_3(image):  # a quick '2' whose foot rises into the '3'
 
 @pytest.mark.parametrize("draw, pieces", [
     (underlined_69, [2, 5]), (swoosh_under_69, [2, 5]), (underlined_5, [3]),
-    (low_barred_4, []), (two_with_its_foot, []), (two_rising_into_a_3, []),
+    (low_barred_4, []), (short_stemmed_4, []), (two_with_its_foot, []), (two_rising_into_a_3, []),
 ])
 def test_an_underline_joining_digits_is_taken_out_but_no_digit_s_own_stroke(draw, pieces):
     blob = only_blob(draw, (90, 110))
