@@ -754,13 +754,14 @@ def without_underline(blob: Blob) -> list[Blob]:
     for slope in UNDERLINE_SLOPES:
         shifts = np.round(slope * np.arange(blob.w)).astype(int)
         shifts -= shifts.min()
-        sheared = _column_sheared(blob.mask > 0, shifts)
+        sheared = _sheared((blob.mask > 0).T, shifts).T  # each column moved down by its shift
         line = _underline(sheared, blob.w)
         if line is None:
             continue
         (first, last), (start, end) = line
         sheared[max(0, first - 1) : last + 2, start:end] = False
-        kept = np.where(_column_sheared(sheared, -shifts)[: blob.h], blob.mask, 0).astype(blob.mask.dtype)
+        unsheared = sheared[np.arange(blob.h)[:, None] + shifts, np.arange(blob.w)]
+        kept = np.where(unsheared, blob.mask, 0).astype(blob.mask.dtype)
         pieces = [piece for piece in blobs_in(kept) if piece.h >= 0.4 * blob.h]
         if len(pieces) == 1 or slope:
             # Under one digit, a line that does not reach past both its sides is its foot (a
@@ -771,17 +772,6 @@ def without_underline(blob: Blob) -> list[Blob]:
                 return []
         return [Blob(blob.x + p.x, blob.y + p.y, p.w, p.h, p.mask) for p in sorted(pieces, key=lambda p: p.x)]
     return []
-
-
-def _column_sheared(ink: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Each column moved down by its shift (up, for negative shifts of an image sheared before)."""
-    h, w = ink.shape
-    out = np.zeros((h + max(0, int(shifts.max())), w), bool)
-    ys, xs = np.nonzero(ink)
-    rows = ys + shifts[xs]
-    inside = (rows >= 0) & (rows < out.shape[0])
-    out[rows[inside], xs[inside]] = True
-    return out
 
 
 def _underline(ink: np.ndarray, width: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
