@@ -569,9 +569,10 @@ def _belong_together(a: Blob, b: Blob, height: float) -> bool:
         # ... unless side by side: a slanted '1' leaning over the next digit, a small '0' ('10')
         # or another '1' ('11')
         shorter, taller = sorted((a, b), key=lambda blob: blob.h)
+        if -gap <= SIDE_BY_SIDE * shorter.h:
+            return True
         leaning_one = taller.w <= taller.h and not has_loop(taller)
-        digits = shorter.h >= FRAGMENT_HEIGHT * height or has_loop(shorter)
-        return not (-gap > SIDE_BY_SIDE * shorter.h and digits and leaning_one)
+        return not (leaning_one and (shorter.h >= FRAGMENT_HEIGHT * height or has_loop(shorter)))
     # A detached bar or hook: a small piece reaching into the other's column range. A piece
     # nearly a digit tall is a digit of its own: a thin '1' leaning over the digit after it.
     piece = min(a, b, key=lambda blob: blob.area)
