@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable, Iterable, Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -308,9 +308,7 @@ def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.nda
     for page, ids in zip(pages, wholes):
         page_first = first[start : start + len(ids)]
         start += len(ids)
-        wholes_only = np.zeros((len(page.crops), first.shape[1]), np.float32)
-        wholes_only[ids] = page_first
-        if page.sideways and _keep_surest_turn(page, wholes_only, predict):
+        if page.sideways and _keep_surest_turn(page, ids, page_first, predict):
             pieces.append([])  # read turned: cutting its blobs on their side is wasted work
         else:
             digits, reject = _digits_and_reject(page_first)
@@ -331,16 +329,17 @@ def classify(pages: list[Segments], model_predict: Callable[[np.ndarray], np.nda
     return probabilities
 
 
-def _keep_surest_turn(page: Segments, upright: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> bool:
+def _keep_surest_turn(page: Segments, ids: list[int], wholes: np.ndarray,
+                      predict: Callable[[np.ndarray], np.ndarray]) -> bool:
     """Of a page whose writing may lie on its side, keep in `page.sideways` only the quarter turn
-    that reads clearly surer than the page as it is (by `read_upright`'s rule), judged on whole
-    blobs (`upright`: the page's whole-blob probabilities): each way the page is fully read, with cuts and second looks, costs a second or so,
-    and its blobs on their side are most of them doubted. Whether one was kept."""
-    best, best_sure = None, max(TURNED_SURE, _mean_confidence(decide(page, upright)) + TURN_GAIN)
-    for turned in page.sideways:
-        turned_sure = _mean_confidence(decide(turned, predict(turned.crops)))
-        if turned_sure >= best_sure:
-            best, best_sure = turned, turned_sure
+    that reads clearly surer than the page as it is, judged on whole blobs (`wholes`: the
+    probabilities of its crops `ids`): each way the page is fully read, with cuts and second
+    looks, costs a second or so, and its blobs on their side are most of them doubted. Whether
+    one was kept."""
+    upright = np.zeros((len(page.crops), wholes.shape[1]), np.float32)
+    upright[ids] = wholes
+    turned = ((turn, _mean_confidence(decide(turn, predict(turn.crops)))) for turn in page.sideways)
+    best = _clearly_surer(_mean_confidence(decide(page, upright)), turned)
     page.sideways = [best] if best is not None else []
     return best is not None
 
@@ -491,12 +490,21 @@ def read_upright(segments: Segments, probabilities: np.ndarray,
     turns = list(segments.sideways)
     if not turns and len(reads) >= TURN_NUMBERS and sure < TURN_BELOW:
         turns.append(turned_half(segments))
-    best, best_sure = reads, max(TURNED_SURE, sure + TURN_GAIN)
-    for turned in turns:
-        turned_reads = decide(turned, classify([turned], model_predict)[0])
-        turned_sure = _mean_confidence(turned_reads)
-        if turned_sure >= best_sure:
-            best, best_sure = turned_reads, turned_sure
+    turned_reads = (decide(turned, classify([turned], model_predict)[0]) for turned in turns)
+    best = _clearly_surer(sure, ((other, _mean_confidence(other)) for other in turned_reads))
+    return reads if best is None else best
+
+
+T = TypeVar("T")
+
+
+def _clearly_surer(sure: float, others: Iterable[tuple[T, float]]) -> T | None:
+    """Of other readings (each with its mean confidence), the surest, if it reads at least
+    TURNED_SURE and TURN_GAIN surer than `sure`; None if none does."""
+    best, best_sure = None, max(TURNED_SURE, sure + TURN_GAIN)
+    for other, other_sure in others:
+        if other_sure >= best_sure:
+            best, best_sure = other, other_sure
     return best
 
 
