@@ -67,19 +67,17 @@ class CsvWriter:
     def __init__(self, path: str | os.PathLike[str], append: bool = False) -> None:
         self.path = Path(path)
         self.to_stdout = str(path) == STDOUT
+        existed = False
         if self.to_stdout:
             self.handle = sys.stdout
-            self.writer = csv.writer(self.handle)
-            self.writer.writerow(HEADER)
-            self.handle.flush()
-            return
-        try:
-            if self.path.parent and not self.path.parent.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            existed = append and self.path.exists() and self.path.stat().st_size > 0
-            self.handle = open(self.path, "a" if existed else "w", newline="", encoding="utf-8")
-        except OSError as exc:
-            raise DigitizeError(f"cannot write results to {self.path}: {exc.strerror or exc}") from exc
+        else:
+            try:
+                if self.path.parent and not self.path.parent.exists():
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                existed = append and self.path.exists() and self.path.stat().st_size > 0
+                self.handle = open(self.path, "a" if existed else "w", newline="", encoding="utf-8")
+            except OSError as exc:
+                raise DigitizeError(f"cannot write results to {self.path}: {exc.strerror or exc}") from exc
         self.writer = csv.writer(self.handle)
         if not existed:
             self.writer.writerow(HEADER)
