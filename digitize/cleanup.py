@@ -273,6 +273,21 @@ def _dark_ground(gray: np.ndarray) -> bool:
     return all(0.2 <= inside[i] <= 0.9 for i, share in enumerate(shares) if share >= 0.97)
 
 
+#: The paper's level is this quantile of the image's gray levels (of their inverse on a dark
+#: ground): a bold digit cut out tightly can be more than half ink, and never nine tenths.
+PAPER_QUANTILE = 0.9
+
+
+def with_paper_border(gray: np.ndarray, width: int) -> np.ndarray:
+    """The image inside a border of its own paper, `width` pixels wide: a digit cut out tightly,
+    its strokes along the image's sides, then reads as writing on paper, not as a margin, a
+    rule or a box's frame."""
+    dark = _dark_ground(gray)
+    level = _quantile(cv2.bitwise_not(gray) if dark else gray, PAPER_QUANTILE)
+    paper = 255 - level if dark else level
+    return cv2.copyMakeBorder(gray, width, width, width, width, cv2.BORDER_CONSTANT, value=int(round(paper)))
+
+
 def _binary(normalized: np.ndarray, paper: np.ndarray, min_area: int) -> tuple[np.ndarray, np.ndarray]:
     """The ink and its sure part, on the paper only, without specks."""
     sure, faint = without_line_pattern(*binarize(normalized, paper), paper)

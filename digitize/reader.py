@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 
 from .augment import second_looks
-from .cleanup import clean_page
+from .cleanup import clean_page, with_paper_border
 from .layout import analyze
 from .model import DIGITS, REJECT
 from .normalize import stroke_width, to_mnist
-from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, numbers_in_field, numbers_in_free_text, split_hypotheses
+from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, numbers_in_field, numbers_in_free_text, split_hypotheses
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
@@ -191,6 +191,8 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     numbers: list[NumberCandidate] = []
     if whole:
         numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)
+        if not numbers:
+            numbers = _numbers_within_a_border(gray, zoom)
     else:
         free = layout.ink.copy()
         counters = {"box": 0, "comb": 0}
@@ -230,6 +232,50 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
             for stage, spent in turned.seconds.items():
                 segments.seconds[stage] += spent
     return segments
+
+
+#: A field image that holds no number is read again inside a border of its paper this share of
+#: its height wide: a digit cut out tightly is taken for a rule, a margin or a frame.
+PAPER_BORDER = 0.25
+#: The new read is kept only if it is one such digit: one blob at least TIGHT_TALL of the image's
+#: height and TIGHT_WIDE of its width, in an image at most TIGHT_ASPECT wide over tall, its ink
+#: filling at least TIGHT_FILL of its box, with at most TIGHT_HOLES holes. An empty box's rules
+#: and a scan margin read as digits inside a border too: they fill little of their box or run
+#: along one side; noise is holes all over.
+TIGHT_TALL = 0.9
+TIGHT_WIDE = 0.5
+TIGHT_ASPECT = 1.2
+TIGHT_FILL = 0.1
+TIGHT_HOLES = 4
+
+
+def _numbers_within_a_border(gray: np.ndarray, zoom: int) -> list[NumberCandidate]:
+    """The one digit of a field image cut out tightly, found inside a border of its own paper
+    (blobs in the field's pixels), or none: a bold '1' all ink from top to bottom leaves no
+    paper to tell ink by, and is a rule; a '5' touching three sides is as sparse as a corner."""
+    height, width = gray.shape
+    if width > TIGHT_ASPECT * height:
+        return []
+    border = max(2, round(PAPER_BORDER * height))
+    bordered = with_paper_border(gray, border)
+    clean = clean_page(bordered, deskew=False)
+    layout = analyze(clean.ink, whole_image_field=True, rule_ink=clean.sure, zoom=zoom)
+    numbers = numbers_in_field(layout.ink, (0, 0, bordered.shape[1], bordered.shape[0]), "image", cut_out=True)
+    if len(numbers) != 1 or len(numbers[0].blobs) != 1:
+        return []
+    digit = _within(numbers[0].blobs[0], border, gray.shape)
+    if (digit.h < TIGHT_TALL * height or digit.w < TIGHT_WIDE * width
+            or digit.area < TIGHT_FILL * digit.w * digit.h or holes(digit) > TIGHT_HOLES):
+        return []
+    return [NumberCandidate("image", [digit], numbers[0].height)]
+
+
+def _within(blob: Blob, border: int, shape: tuple[int, ...]) -> Blob:
+    """The blob moved from the bordered image to the field's pixels, clipped to the field."""
+    left, top = max(border, blob.x), max(border, blob.y)
+    right, bottom = min(border + shape[1], blob.x + blob.w), min(border + shape[0], blob.y + blob.h)
+    mask = blob.mask[top - blob.y : bottom - blob.y, left - blob.x : right - blob.x]
+    return Blob(left - border, top - border, right - left, bottom - top, mask)
 
 
 def _on_its_side(numbers: list[NumberCandidate]) -> bool:

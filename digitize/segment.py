@@ -713,6 +713,12 @@ def has_loop(blob: Blob) -> bool:
     return len(_holes(blob.mask > 0, LOOP_SIZE * blob.h)) > 0
 
 
+def holes(blob: Blob) -> int:
+    """Every hole in the blob's ink, however small: a digit closes two loops at most, and may
+    keep a pinhole or two; noise that joins up into one blob is full of them."""
+    return len(_holes(blob.mask > 0, 1))
+
+
 def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
     """Per column, whether it crosses the inside of a loop: a cut there halves a digit
     (touching cursive zeros cut through a loop read as '2's and '7's)."""

@@ -372,6 +372,46 @@ def test_a_bar_cut_out_tightly_is_no_grid_line_where_it_thins(index, mnist_path)
     assert len(number.blobs) == 1 and number.blobs[0].w >= 0.85 * image.shape[1]
 
 
+@pytest.mark.parametrize("index", [24888, 13090, 45036, 37726, 37568])  # '1's, '5's, a '2' (MNIST training set)
+def test_a_digit_cut_out_tightly_that_looks_like_a_margin_or_a_frame_is_read(index, mnist_path):
+    """A bold '1' cut to its ink leaves no paper to tell its ink by, and is all ink from top to
+    bottom like a rule; a '5' touching three sides is sparse in its box like a frame's corner.
+    Found nothing, the image is read again inside a border of its paper."""
+    from digitize.data import load_mnist
+    from digitize.normalize import ink_only
+    from digitize.reader import segment_page
+
+    ink = ink_only(load_mnist(mnist_path).x_train[index])
+    image = 255 - cv2.resize(ink, (round(ink.shape[1] * 64 / ink.shape[0]), 64), interpolation=cv2.INTER_CUBIC)
+    (number,) = segment_page("tight.png", 1, image).numbers
+    (blob,) = number.blobs
+    assert blob.h >= 60 and blob.w >= 0.6 * image.shape[1]
+    assert blob.x >= 0 and blob.y >= 0 and blob.x + blob.w <= image.shape[1] and blob.y + blob.h <= 64
+    assert blob.mask.shape == (blob.h, blob.w)
+
+
+def _a_piece_of_rule_along_a_side(image):
+    h, w = image.shape
+    cv2.line(image, (1, h // 3), (1, h), 0, 2)
+
+
+def _a_scan_margin_and_a_rule(image):
+    h, w = image.shape
+    image[:, : w // 6] = 20
+    cv2.line(image, (0, 4), (w, 4), 0, 2)
+
+
+@pytest.mark.parametrize("draw", [_a_piece_of_rule_along_a_side, _a_scan_margin_and_a_rule])
+@pytest.mark.parametrize("size", [(100, 100), (60, 60)])
+def test_an_empty_cell_cut_out_stays_empty_inside_a_border(draw, size):
+    """Inside a border of paper, a rule along the image's side and a scan margin no longer touch
+    its sides, and would be read as a '1' or a bar: only a digit filling the image is kept from
+    that second read."""
+    from digitize.reader import segment_page
+
+    assert segment_page("cell.png", 1, page_with(draw, size), mode="field").numbers == []
+
+
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     def draw(image):
         image[:] = 200
