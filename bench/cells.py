@@ -1,0 +1,112 @@
+"""Table cells cut out of a scanned grid one image each, a quarter of them left empty.
+
+Register and tally-sheet jobs feed `digitize run` one image per cell. A cell image keeps what
+the cut left of the grid: rules along its sides (or just inside them, or cut off), running
+out of the image, sometimes a dark scan margin. A cell holds a number of 1-4 MNIST *test*
+digits (written at bench time into a temporary folder, never committed), or nothing, and
+its image is scanned: gray paper, a slight turn, blur, noise, JPEG; the number fits in its
+cell.
+
+Scores: filled cells read exactly (the image's number rows joined), and empty cells that
+gave a number, at any status and at `ok` (what a data-entry job would take unreviewed).
+
+    python bench/cells.py [--cells 600] [--mnist PATH] [--model PATH] [--show-errors 20]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from digitize.data import load_mnist
+from digitize.synth import mnist_glyphs, random_number, write_number
+from realdata import run_digitize
+
+#: Share of the cells left empty.
+EMPTY_SHARE = 0.25
+
+
+def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
+    """One cell of a ruled grid, cut out with a ragged margin and scanned."""
+    height = int(rng.integers(50, 150))
+    width = int(height * rng.uniform(1.2, 4.0))
+    # How far the cut lies outside each rule (negative: inside it, the rule cut off).
+    top, bottom, left, right = (int(rng.integers(-4, max(5, height // 8))) for _ in range(4))
+    canvas = np.full((height + top + bottom, width + left + right), 255, np.uint8)
+    rule, shade = int(rng.integers(1, 5)), int(rng.integers(0, 120))
+    x0, y0, x1, y1 = left, top, left + width, top + height
+    h, w = canvas.shape
+    for y in (y0, y1):  # the grid's rules run on past the cell, out of the image
+        cv2.line(canvas, (0, y), (w, y + int(rng.integers(-2, 3))), shade, rule)
+    for x in (x0, x1):
+        cv2.line(canvas, (x, 0), (x + int(rng.integers(-2, 3)), h), shade, rule)
+    if number:  # a digit and its gap take about its height; the number fits in the cell
+        digit_h = int(min(height * rng.uniform(0.35, 0.65), 0.85 * width / len(number)))
+        room = width - len(number) * digit_h
+        start = x0 + max(3, int(rng.uniform(0.05, 0.6) * max(0, room)))
+        baseline = y1 - int(rng.uniform(0.1, 0.3) * height)
+        write_number(canvas, number, start, baseline, digit_h, rng, glyph)
+    return _scanned(canvas, rng, margin=max(0, left - rule))
+
+
+def _scanned(canvas: np.ndarray, rng: np.random.Generator, margin: int) -> np.ndarray:
+    """Scan noise, and a scanner's black margin in the `margin` pixels left of the cell's rule."""
+    h, w = canvas.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-1.5, 1.5)), 1.0)
+    image = cv2.warpAffine(canvas, turn, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    image = image * rng.uniform(170, 250) / 255
+    if margin >= 3 and rng.random() < 0.3:
+        image[:, : int(rng.integers(2, margin + 1))] = rng.uniform(0, 50)
+    image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.3, 1.2)))
+    image += rng.normal(0, rng.uniform(0, 8), image.shape).astype(np.float32)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--mnist", help="mnist.npz (else DIGITIZE_MNIST, the Keras cache, the download)")
+    parser.add_argument("--model")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--show-errors", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="write the images here instead of a temporary folder")
+    args = parser.parse_args()
+    mnist = load_mnist(args.mnist)
+    glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
+    rng = np.random.default_rng(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        truth, images = {}, []
+        for index in range(args.cells):
+            number = "" if rng.random() < EMPTY_SHARE else random_number(rng, 1, 4)
+            images.append(folder / f"cell{index:04d}.jpg")
+            cv2.imwrite(str(images[-1]), make_cell(rng, glyph, number), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+            truth[images[-1].name] = number
+        work = Path(tmp) / "work"
+        work.mkdir()
+        reads, ok, seconds = run_digitize(images, args.model, args.jobs, work)
+        statuses = {}
+        with open(work / "out.csv", newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                statuses.setdefault(Path(row["file"]).name, set()).add(row["status"])
+    filled = [name for name, number in truth.items() if number]
+    empty = [name for name, number in truth.items() if not number]
+    right = sum(reads.get(name, "") == truth[name] for name in filled)
+    spurious = [name for name in empty if reads.get(name, "")]
+    spurious_ok = [name for name in spurious if "ok" in statuses.get(name, set())]
+    print(f"filled cells {len(filled):5d}  read exactly {right / len(filled):6.1%}")
+    print(f"empty cells  {len(empty):5d}  gave a number {len(spurious) / len(empty):6.1%}  at ok {len(spurious_ok) / len(empty):6.1%}")
+    print(f"seconds per cell {seconds / len(truth):.3f}")
+    wrong = [name for name in filled if reads.get(name, "") != truth[name]] + spurious
+    for name in wrong[: args.show_errors]:
+        print(f"    {name}: truth {truth[name]!r} read {reads.get(name, '')!r}")
+
+
+if __name__ == "__main__":
+    main()
