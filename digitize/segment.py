@@ -876,6 +876,57 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
     return hypotheses
 
 
+#: A field holding only blobs under SPECK_SIDE pixels both ways, or of under SPECK_AREA pixels
+#: of ink, is empty: the specks of its paper would be read as its number. The smallest digits
+#: read are 8 pixels high, a '1' that small 16 pixels of ink.
+SPECK_SIDE = 5
+SPECK_AREA = 12
+
+
+def _speck(blob: Blob) -> bool:
+    return max(blob.w, blob.h) < SPECK_SIDE or blob.area < SPECK_AREA
+#: What a cut leaves of a grid in a cut-out cell: pieces of its rules and margins, all along
+#: the image's sides. A cell holding nothing else is empty; alone, a rule's end reads as a sure
+#: '1' and a corner as a '7'. Such a piece is thin (at most RULE_END_THIN as wide as long, and
+#: RULE_END_ACROSS of the image across) and upright within RULE_END_STRIP of the image's width
+#: from its left or right side; or at most RULE_END_ACROSS of the image's height and touching
+#: its top or bottom; or it runs from top to bottom along one side, at most MARGIN_STRIP of
+#: the width (a margin); or it runs out of the image at a corner, fills under FRAME_INK of its
+#: box, and is a corner itself: straight runs over CORNER_RUN of its width and of its height,
+#: each within 1/CORNER_BAND of its box's sides (the rules run on past the rules across them).
+RULE_END_THIN = 0.34
+RULE_END_ACROSS = 0.1
+RULE_END_STRIP = 0.06
+MARGIN_STRIP = 0.3
+CORNER_RUN = 0.9
+CORNER_BAND = 6
+
+
+def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
+    x0, y0, w, h = region
+    top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
+    left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
+    if blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w:
+        if blob.x <= x0 + RULE_END_STRIP * w or blob.x + blob.w >= x0 + w - RULE_END_STRIP * w:
+            return True
+    if blob.h <= RULE_END_ACROSS * h and (top or bottom):
+        return True
+    if top and bottom and (left or right) and blob.w <= MARGIN_STRIP * w:
+        return True
+    sparse = blob.area < FRAME_INK * blob.w * blob.h
+    return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
+
+
+def _ruled_corner(ink: np.ndarray) -> bool:
+    """Whether the ink runs straight along one of its box's top and bottom, and one of its
+    sides: an L of two rules (a digit's bar spans its width, but no stroke runs down a side)."""
+    h, w = ink.shape
+    band_h, band_w = max(2, h // CORNER_BAND), max(2, w // CORNER_BAND)
+    level = any(ink[rows].any(0).mean() >= CORNER_RUN for rows in (slice(0, band_h), slice(h - band_h, h)))
+    upright = any(ink[:, cols].any(1).mean() >= CORNER_RUN for cols in (slice(0, band_w), slice(w - band_w, w)))
+    return level and upright
+
+
 #: In a field, a gap wider than this many digit heights separates the number from stray writing.
 FIELD_GAP = 0.9
 
@@ -922,6 +973,8 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         main = max(groups, key=lambda group: sum(b.area for b in group))
         blobs = [b for group in groups if group is main or (not _at_side(group, region)
                  and max(b.h for b in group) >= STRAY_HEIGHT * height) for b in group]
+    if all(_speck(b) or (cut_out and _rule_end(b, region)) for b in blobs):
+        return []  # specks of paper, what a cut left of the grid: an empty cell
     ordered = reading_order(blobs)
     return [NumberCandidate(field_id, ordered, height, cell_width)]
 

@@ -412,6 +412,54 @@ def test_an_empty_cell_cut_out_stays_empty_inside_a_border(draw, size):
     assert segment_page("cell.png", 1, page_with(draw, size), mode="field").numbers == []
 
 
+def _specks(image):
+    for x, y in ((40, 30), (150, 70), (90, 12)):
+        cv2.rectangle(image, (x, y), (x + 1, y + 1), 60, -1)
+
+
+def _what_a_cut_leaves_of_the_rules(image):
+    h, w = image.shape
+    cv2.line(image, (w - 4, 0), (w - 4, h // 3), 40, 3)  # the right rule, broken off below
+    cv2.line(image, (3, h - 20), (3, h), 40, 3)  # the left rule's lower end
+    cv2.line(image, (80, 1), (110, 1), 40, 3)  # a piece of the rule above, along the top
+
+
+def _a_corner_of_rules_running_out(image):
+    h, w = image.shape
+    cv2.line(image, (0, h - 12), (w, h - 12), 40, 2)  # the rule below, running out at both sides
+    cv2.line(image, (w - 10, 0), (w - 10, h), 40, 2)  # the rule at the right, past the one below
+
+
+def _a_rule_down_the_left_with_the_stubs_of_those_across(image):
+    h, w = image.shape
+    cv2.line(image, (2, 0), (6, h), 100, 4)  # slanting a little: no straight run finds it
+    cv2.line(image, (0, 1), (22, 1), 100, 3)  # what is left of the rules above and below
+    cv2.line(image, (0, h - 2), (22, h - 2), 100, 3)
+
+
+@pytest.mark.parametrize("draw", [_specks, _what_a_cut_leaves_of_the_rules, _a_corner_of_rules_running_out,
+                                  _a_rule_down_the_left_with_the_stubs_of_those_across])
+def test_an_empty_cell_cut_out_of_a_grid_holds_no_number(draw):
+    """What a cut leaves of a grid, or the paper's specks: alone in the image, each was read as
+    the cell's number (a rule's end as a sure '1', a corner as a '7')."""
+    assert cell_numbers(draw, (100, 240)) == []
+
+
+@pytest.mark.parametrize("draw", [_what_a_cut_leaves_of_the_rules, _a_corner_of_rules_running_out])
+def test_a_digit_beside_what_a_cut_leaves_of_a_grid_is_read(draw):
+    def both(image):
+        draw(image)
+        write(image, "7", 100, 75)
+    assert [len(number.blobs) for number in cell_numbers(both, (100, 240))] == [1]
+
+
+def test_a_seven_of_straight_strokes_alone_in_a_cell_is_no_corner():
+    def seven(image):  # bar and stem at right angles, clear of the image's sides
+        cv2.line(image, (90, 20), (140, 20), 30, 5)
+        cv2.line(image, (140, 20), (140, 80), 30, 5)
+    assert [len(number.blobs) for number in cell_numbers(seven, (100, 240))] == [1]
+
+
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     def draw(image):
         image[:] = 200
