@@ -529,12 +529,20 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
     _, ink_labels, ink_stats = components(_without_runs(ink, horizontal, (1, 7)))
     wide = ink_stats[:, 2] >= GLYPH_WIDTH * ink.shape[1]
     wide[0] = False
+    # The fringe a slanting rule at a side leaves beside its straight run is no writing beside
+    # a run (a '1' leaning in a digit image leaves one too).
+    fringe = np.zeros(len(others), bool)
+    for x, _, w, _, _ in stats[1:]:
+        if SIDE_SHARE * ink.shape[1] < x + w / 2 < (1 - SIDE_SHARE) * ink.shape[1]:
+            continue
+        reach = max(SLIVER_REACH, w)
+        fringe |= (others[:, 0] >= x - reach) & (others[:, 0] + others[:, 2] <= x + w + reach)
     kept = vertical.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         own = labels[y : y + h, x : x + w] == label
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
-        near = (others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3])
+        near = (others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3]) & ~fringe
         along = across = _thickness_along(ink.T, y, x + w // 2, h)  # per row of the run
         if near.any():
             top, bottom = others[near, 1].min(), (others[near, 1] + others[near, 3]).max()

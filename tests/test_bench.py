@@ -28,3 +28,13 @@ def test_the_digit_string_bench_reads_both_styles(mnist_path, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("20 px")]
     assert [row[-2].endswith("%") for row in rows] == [True, True], done.stdout  # gray, black/white
+
+
+def test_the_cell_bench_scores_filled_and_empty_cells(mnist_path, tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "cells.py"), "--cells", "12", "--jobs", "1"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
+    assert done.returncode == 0, done.stderr[-2000:]
+    filled, empty = done.stdout.splitlines()[:2]
+    assert filled.startswith("filled cells") and filled.endswith("%"), done.stdout
+    assert empty.startswith("empty cells") and empty.count("%") == 2, done.stdout

@@ -460,6 +460,23 @@ def test_a_seven_of_straight_strokes_alone_in_a_cell_is_no_corner():
     assert [len(number.blobs) for number in cell_numbers(seven, (100, 240))] == [1]
 
 
+def test_the_fringe_a_slanting_side_rule_leaves_is_no_writing_beside_the_rules():
+    """A cell's side rules, slanting a little: the straight run found in each leaves a fringe
+    beside it, as tall as the digits' line. Taken for writing, it made both rules '1's beside
+    it, kept with the digits: '61' read '161', and a '7' touching the rule was lost with it."""
+    from digitize.layout import _without_tall_ones
+
+    ink = np.zeros((125, 412), np.uint8)
+    vertical = np.zeros_like(ink)
+    vertical[:, 5:11] = vertical[:, 407:412] = 255  # the straight runs of the side rules
+    ink[:, 5:11] = ink[:, 407:412] = 255
+    ink[6:83, 402:407] = 255  # the right rule's fringe, where it slants off its run
+    cv2.ellipse(ink, (47, 85), (14, 24), 0, 0, 360, 255, 6)  # the digits, 65 pixels high
+    cv2.line(ink, (84, 45), (84, 110), 255, 6)
+    kept = _without_tall_ones(vertical, ink, np.zeros_like(ink))
+    assert kept[:, 5:11].all() and kept[:, 407:412].all()
+
+
 def test_a_dense_dark_background_pattern_is_split_from_the_ink():
     def draw(image):
         image[:] = 200
