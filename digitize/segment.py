@@ -917,6 +917,29 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
 
 
+#: A piece at an end of the number that runs along the image's side from its top to its bottom,
+#: at least SIDE_RULE_TALL times as tall as the digits beside it, is what is left of the cell's
+#: side rule (with the stubs of the rules across): read, it adds a '1' ('61' read '161'). A
+#: cheque's digit cut at the image's side is about as tall as the others.
+SIDE_RULE_TALL = 1.7
+
+
+def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
+    if len(blobs) < 2:
+        return blobs
+    x0, y0, w, h = region
+    ordered = sorted(blobs, key=lambda b: b.x)
+    digits = float(np.median([b.h for b in ordered[1:-1]] or [min(ordered[0].h, ordered[-1].h)]))
+
+    def side_rule(blob: Blob) -> bool:
+        at_side = blob.x <= x0 + 1 or blob.x + blob.w >= x0 + w - 1
+        top_to_bottom = blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1
+        return at_side and top_to_bottom and blob.h >= SIDE_RULE_TALL * digits
+
+    ends = {id(b) for b in (ordered[0], ordered[-1]) if side_rule(b)}
+    return [b for b in blobs if id(b) not in ends] or blobs
+
+
 def _ruled_corner(ink: np.ndarray) -> bool:
     """Whether the ink runs straight along one of its box's top and bottom, and one of its
     sides: an L of two rules (a digit's bar spans its width, but no stroke runs down a side)."""
@@ -973,6 +996,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         main = max(groups, key=lambda group: sum(b.area for b in group))
         blobs = [b for group in groups if group is main or (not _at_side(group, region)
                  and max(b.h for b in group) >= STRAY_HEIGHT * height) for b in group]
+        blobs = _without_side_rules(blobs, region)
     if all(_speck(b) or (cut_out and _rule_end(b, region)) for b in blobs):
         return []  # specks of paper, what a cut left of the grid: an empty cell
     ordered = reading_order(blobs)

@@ -445,12 +445,23 @@ def test_an_empty_cell_cut_out_of_a_grid_holds_no_number(draw):
     assert cell_numbers(draw, (100, 240)) == []
 
 
-@pytest.mark.parametrize("draw", [_what_a_cut_leaves_of_the_rules, _a_corner_of_rules_running_out])
+@pytest.mark.parametrize("draw", [_what_a_cut_leaves_of_the_rules, _a_corner_of_rules_running_out,
+                                  _a_rule_down_the_left_with_the_stubs_of_those_across])
 def test_a_digit_beside_what_a_cut_leaves_of_a_grid_is_read(draw):
+    """Beside writing, the side rule running the image's height is no leading '1'."""
     def both(image):
         draw(image)
         write(image, "7", 100, 75)
     assert [len(number.blobs) for number in cell_numbers(both, (100, 240))] == [1]
+
+
+def test_a_tall_first_digit_cut_by_a_cheque_s_edge_is_kept():
+    """A cheque amount cropped close: its tall first '1' runs from the image's top to its bottom
+    along its side, but is not twice as tall as the digits after it, as a side rule is."""
+    def draw(image):
+        cv2.line(image, (12, 0), (2, 59), 0, 6)  # leaning: no rule
+        write(image, "503", 22, 52, scale=2.0, thickness=5)
+    assert [len(number.blobs) for number in cell_numbers(draw, (60, 200))] == [4]
 
 
 def test_a_seven_of_straight_strokes_alone_in_a_cell_is_no_corner():
