@@ -5,7 +5,7 @@ the cut left of the grid: rules along its sides (or just inside them, or cut off
 out of the image, sometimes a dark scan margin. A cell holds a number of 1-4 MNIST *test*
 digits (written at bench time into a temporary folder, never committed), or nothing, and
 its image is scanned: gray paper, a slight turn, blur, noise, JPEG; the number fits in its
-cell.
+cell (it may touch its rules).
 
 Scores: filled cells read exactly (the image's number rows joined), and empty cells that
 gave a number, at any status and at `ok` (what a data-entry job would take unreviewed).
@@ -44,12 +44,17 @@ def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
         cv2.line(canvas, (0, y), (w, y + int(rng.integers(-2, 3))), shade, rule)
     for x in (x0, x1):
         cv2.line(canvas, (x, 0), (x + int(rng.integers(-2, 3)), h), shade, rule)
-    if number:  # a digit and its gap take about its height; the number fits in the cell
+    if number:
         digit_h = int(min(height * rng.uniform(0.35, 0.65), 0.85 * width / len(number)))
-        room = width - len(number) * digit_h
-        start = x0 + max(3, int(rng.uniform(0.05, 0.6) * max(0, room)))
         baseline = y1 - int(rng.uniform(0.1, 0.3) * height)
-        write_number(canvas, number, start, baseline, digit_h, rng, glyph)
+        while True:  # the number fits in the cell: it may touch its rules, never cross them
+            trial = canvas.copy()
+            left = x0 + rule // 2 + 2 + int(rng.uniform(0.0, 0.5) * max(0, width - len(number) * digit_h))
+            x, _, w, _ = write_number(trial, number, left, baseline, digit_h, rng, glyph)
+            if x + w <= x1 - rule // 2 - 1 or digit_h < 8:
+                canvas = trial
+                break
+            digit_h = int(digit_h * 0.9)
     return _scanned(canvas, rng, margin=max(0, left - rule))
 
 
