@@ -309,9 +309,11 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
     sized = [b for b in blobs if b.h > 0.3 * tallest and not any(b is s for s in slivers)]
     # A piece of a dashed rule can be as tall as a digit: only a whole stroke is a marker '1'.
     ones = [b for b in _marker_ones(long_thin, sized, span) if not any(b is d for d in dashes)]
-    rest = [b for b in blobs if not any(b is s for s in slivers)]
-    if _lone_one(slivers, rest, span, region):
-        ones = slivers
+    # What is left of the cell's rules at its edges does not keep a '1' from standing alone.
+    candidates = [s for s in slivers if not _rule_end(s, region)]
+    rest = [b for b in blobs if not any(b is s for s in slivers) and not _rule_end(b, region)]
+    if _lone_one(candidates, rest, span, region):
+        ones = candidates
     kept = []
     for blob in blobs:
         on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
@@ -888,13 +890,14 @@ def _speck(blob: Blob) -> bool:
 #: What a cut leaves of a grid in a cut-out cell: pieces of its rules and margins, all along
 #: the image's sides. A cell holding nothing else is empty; alone, a rule's end reads as a sure
 #: '1' and a corner as a '7'. Such a piece is thin (at most RULE_END_THIN as wide as long, and
-#: RULE_END_ACROSS of the image across) and upright within RULE_END_STRIP of the image's width
-#: from its left or right side; or at most RULE_END_ACROSS of the image's height and touching
-#: its top or bottom; or it runs from top to bottom along one side, at most MARGIN_STRIP of
+#: RULE_END_ACROSS of the image across) and upright along the image's left or right side, or
+#: within RULE_END_STRIP of the image's width from it and running out of its top or bottom (a
+#: '1' written near the side stands clear of the edges); or at most RULE_END_ACROSS of the
+#: image's height and touching its top or bottom; or it runs from top to bottom along one side, at most MARGIN_STRIP of
 #: the width (a margin); or it runs out of the image at a corner, fills under FRAME_INK of its
 #: box, and is a corner itself: straight runs over CORNER_RUN of its width and of its height,
 #: each within 1/CORNER_BAND of its box's sides (the rules run on past the rules across them).
-RULE_END_THIN = 0.34
+RULE_END_THIN = 0.3
 RULE_END_ACROSS = 0.1
 RULE_END_STRIP = 0.06
 MARGIN_STRIP = 0.3
@@ -907,7 +910,8 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
     left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
     if blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w:
-        if blob.x <= x0 + RULE_END_STRIP * w or blob.x + blob.w >= x0 + w - RULE_END_STRIP * w:
+        in_strip = blob.x <= x0 + RULE_END_STRIP * w or blob.x + blob.w >= x0 + w - RULE_END_STRIP * w
+        if left or right or (in_strip and (top or bottom)):
             return True
     if blob.h <= RULE_END_ACROSS * h and (top or bottom):
         return True

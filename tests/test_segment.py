@@ -464,6 +464,21 @@ def test_a_tall_first_digit_cut_by_a_cheque_s_edge_is_kept():
     assert [len(number.blobs) for number in cell_numbers(draw, (60, 200))] == [4]
 
 
+def test_a_one_written_near_a_wide_cell_s_side_is_no_rule_end():
+    def draw(image):
+        cv2.line(image, (26, 60), (26, 108), 0, 8)  # clear of the image's edges
+    assert [len(number.blobs) for number in cell_numbers(draw, (150, 400))] == [1]
+
+
+def test_a_lone_one_beside_what_is_left_of_the_rules_is_read():
+    """Pieces of the rules at the image's edges do not keep a '1' from standing alone."""
+    def draw(image):
+        cv2.line(image, (37, 14), (37, 48), 0, 7)
+        cv2.line(image, (111, 31), (111, 59), 0, 2)  # the right rule's lower end
+        cv2.line(image, (28, 57), (82, 57), 0, 2)  # a piece of the rule below
+    assert [[(b.w, b.h) for b in number.blobs] for number in cell_numbers(draw, (59, 113))] == [[(9, 43)]]
+
+
 def test_a_seven_of_straight_strokes_alone_in_a_cell_is_no_corner():
     def seven(image):  # bar and stem at right angles, clear of the image's sides
         cv2.line(image, (90, 20), (140, 20), 30, 5)
