@@ -274,6 +274,10 @@ FRAME_INK = 0.12
 
 #: ... and one from the top to the bottom that covers this share of a side is a scan margin.
 MARGIN_ALONG = 0.25
+#: One along three of the field's sides, under this share of its box ink, around writing at
+#: least ENCLOSED_HEIGHT of its height, is a box's frame.
+FRAME_AROUND_INK = 0.35
+ENCLOSED_HEIGHT = 0.2
 
 
 def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> bool:
@@ -293,7 +297,13 @@ def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> 
     along = (left and np.count_nonzero(blob.mask[:, 0]) >= MARGIN_ALONG * blob.h
              or right and np.count_nonzero(blob.mask[:, -1]) >= MARGIN_ALONG * blob.h)
     margin = top and bottom and along and blob.w >= 0.3 * w
-    return corner or margin
+    # A box's rules around the digits written in it, thick beside a small cell: no digit
+    # holds another in its box and runs straight along two of its sides.
+    frame = top + bottom + left + right >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h and any(
+        other is not blob and other.h >= ENCLOSED_HEIGHT * blob.h and blob.x <= other.x
+        and other.x + other.w <= blob.x + blob.w and blob.y <= other.y and other.y + other.h <= blob.y + blob.h
+        for other in blobs) and _ruled_corner(blob.mask > 0)
+    return corner or margin or frame
 
 
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:

@@ -479,6 +479,20 @@ def test_a_lone_one_beside_what_is_left_of_the_rules_is_read():
     assert [[(b.w, b.h) for b in number.blobs] for number in cell_numbers(draw, (59, 113))] == [[(9, 43)]]
 
 
+def test_the_thick_rules_around_a_small_cell_are_no_digit():
+    """A small cell cut out with its box: the rules, thick beside it, join into a frame along
+    three sides that fills much of its box. Read as one blob, the frame was the number ('471'
+    read '5')."""
+    def draw(image):
+        for y in (1, 63):  # the cut ran along the rules above and below, which run on out
+            cv2.line(image, (0, y), (86, y), 60, 5)
+        cv2.line(image, (6, 0), (6, 65), 60, 5)
+        cv2.line(image, (80, 0), (80, 65), 60, 5)
+        write(image, "47", 18, 48, scale=0.9, thickness=3)
+    numbers = cell_numbers(draw, (66, 87))
+    assert [[b.h < 40 for b in number.blobs] for number in numbers] == [[True, True]]
+
+
 def test_a_seven_of_straight_strokes_alone_in_a_cell_is_no_corner():
     def seven(image):  # bar and stem at right angles, clear of the image's sides
         cv2.line(image, (90, 20), (140, 20), 30, 5)
