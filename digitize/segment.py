@@ -936,6 +936,9 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
 #: side rule (with the stubs of the rules across): read, it adds a '1' ('61' read '161'). A
 #: cheque's digit cut at the image's side is about as tall as the others.
 SIDE_RULE_TALL = 1.7
+#: ... and so is a piece along the side at most this share of its height wide: a rule's
+#: hairline, straighter than a pen's '1'.
+SIDE_RULE_HAIRLINE = 0.08
 
 
 def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
@@ -948,7 +951,8 @@ def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) ->
     def side_rule(blob: Blob) -> bool:
         at_side = blob.x <= x0 + 1 or blob.x + blob.w >= x0 + w - 1
         top_to_bottom = blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1
-        return at_side and top_to_bottom and blob.h >= SIDE_RULE_TALL * digits
+        hairline = blob.w <= SIDE_RULE_HAIRLINE * blob.h
+        return at_side and (hairline or top_to_bottom and blob.h >= SIDE_RULE_TALL * digits)
 
     ends = {id(b) for b in (ordered[0], ordered[-1]) if side_rule(b)}
     return [b for b in blobs if id(b) not in ends] or blobs

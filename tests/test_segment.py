@@ -455,6 +455,13 @@ def test_a_digit_beside_what_a_cut_leaves_of_a_grid_is_read(draw):
     assert [len(number.blobs) for number in cell_numbers(both, (100, 240))] == [1]
 
 
+def test_a_rule_s_hairline_along_the_image_s_side_is_no_leading_one():
+    def draw(image):
+        cv2.line(image, (0, 38), (0, 82), 0, 2)  # what the cut left of the side rule, by the digits
+        write(image, "50", 14, 80, scale=2.0, thickness=5)
+    assert [len(number.blobs) for number in cell_numbers(draw, (100, 170))] == [2]
+
+
 def test_a_tall_first_digit_cut_by_a_cheque_s_edge_is_kept():
     """A cheque amount cropped close: its tall first '1' runs from the image's top to its bottom
     along its side, but is not twice as tall as the digits after it, as a side rule is."""
