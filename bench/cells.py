@@ -91,7 +91,8 @@ def main() -> None:
         for index in range(args.cells):
             number = "" if rng.random() < EMPTY_SHARE else random_number(rng, 1, 4)
             images.append(folder / f"cell{index:04d}.jpg")
-            cv2.imwrite(str(images[-1]), make_cell(rng, glyph, number), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+            quality = [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))]
+            cv2.imwrite(str(images[-1]), make_cell(rng, glyph, number), quality)
             truth[images[-1].name] = number
         work = Path(tmp) / "work"
         work.mkdir()
@@ -106,7 +107,8 @@ def main() -> None:
     spurious = [name for name in empty if reads.get(name, "")]
     spurious_ok = [name for name in spurious if "ok" in statuses.get(name, set())]
     print(f"filled cells {len(filled):5d}  read exactly {right / len(filled):6.1%}")
-    print(f"empty cells  {len(empty):5d}  gave a number {len(spurious) / len(empty):6.1%}  at ok {len(spurious_ok) / len(empty):6.1%}")
+    print(f"empty cells  {len(empty):5d}  gave a number {len(spurious) / len(empty):6.1%}"
+          f"  at ok {len(spurious_ok) / len(empty):6.1%}")
     print(f"seconds per cell {seconds / len(truth):.3f}")
     wrong = [name for name in filled if reads.get(name, "") != truth[name]] + spurious
     for name in wrong[: args.show_errors]:

@@ -299,11 +299,16 @@ def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> 
     margin = top and bottom and along and blob.w >= 0.3 * w
     # A box's rules around the digits written in it, thick beside a small cell: no digit
     # holds another in its box and runs straight along two of its sides.
-    frame = top + bottom + left + right >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h and any(
-        other is not blob and other.h >= ENCLOSED_HEIGHT * blob.h and blob.x <= other.x
-        and other.x + other.w <= blob.x + blob.w and blob.y <= other.y and other.y + other.h <= blob.y + blob.h
-        for other in blobs) and _ruled_corner(blob.mask > 0)
+    frame = (top + bottom + left + right >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h
+             and _holds_writing(blob, blobs) and _ruled_corner(blob.mask > 0))
     return corner or margin or frame
+
+
+def _holds_writing(blob: Blob, blobs: list[Blob]) -> bool:
+    """Whether another blob, at least ENCLOSED_HEIGHT of this one's height, lies in its box."""
+    return any(other is not blob and other.h >= ENCLOSED_HEIGHT * blob.h
+               and blob.x <= other.x and other.x + other.w <= blob.x + blob.w
+               and blob.y <= other.y and other.y + other.h <= blob.y + blob.h for other in blobs)
 
 
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
@@ -897,16 +902,19 @@ SPECK_AREA = 12
 
 def _speck(blob: Blob) -> bool:
     return max(blob.w, blob.h) < SPECK_SIDE or blob.area < SPECK_AREA
+
+
 #: What a cut leaves of a grid in a cut-out cell: pieces of its rules and margins, all along
 #: the image's sides. A cell holding nothing else is empty; alone, a rule's end reads as a sure
 #: '1' and a corner as a '7'. Such a piece is thin (at most RULE_END_THIN as wide as long, and
 #: RULE_END_ACROSS of the image across) and upright along the image's left or right side, or
 #: within RULE_END_STRIP of the image's width from it and running out of its top or bottom (a
 #: '1' written near the side stands clear of the edges); or at most RULE_END_ACROSS of the
-#: image's height and touching its top or bottom; or it runs from top to bottom along one side, at most MARGIN_STRIP of
-#: the width (a margin); or it runs out of the image at a corner, fills under FRAME_INK of its
-#: box, and is a corner itself: straight runs over CORNER_RUN of its width and of its height,
-#: each within 1/CORNER_BAND of its box's sides (the rules run on past the rules across them).
+#: image's height and touching its top or bottom; or it runs from top to bottom along one
+#: side, at most MARGIN_STRIP of the width (a margin); or it runs out of the image at a corner,
+#: fills under FRAME_INK of its box, and is a corner itself: straight runs over CORNER_RUN of
+#: its width and of its height, each within 1/CORNER_BAND of its box's sides (the rules run on
+#: past the rules across them).
 RULE_END_THIN = 0.3
 RULE_END_ACROSS = 0.1
 RULE_END_STRIP = 0.06
@@ -916,6 +924,7 @@ CORNER_BAND = 6
 
 
 def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
+    """Whether the blob is what a cut left of the grid's rules at the field's edges."""
     x0, y0, w, h = region
     top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
     left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
@@ -942,6 +951,7 @@ SIDE_RULE_HAIRLINE = 0.08
 
 
 def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
+    """The number's blobs less what is left of the cell's side rules at its two ends."""
     if len(blobs) < 2:
         return blobs
     x0, y0, w, h = region
