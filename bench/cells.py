@@ -91,8 +91,8 @@ def main() -> None:
         for index in range(args.cells):
             number = "" if rng.random() < EMPTY_SHARE else random_number(rng, 1, 4)
             images.append(folder / f"cell{index:04d}.jpg")
-            quality = [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))]
-            cv2.imwrite(str(images[-1]), make_cell(rng, glyph, number), quality)
+            cell = make_cell(rng, glyph, number)
+            cv2.imwrite(str(images[-1]), cell, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
             truth[images[-1].name] = number
         work = Path(tmp) / "work"
         work.mkdir()
