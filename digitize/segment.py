@@ -940,13 +940,16 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
 
 
-#: A piece at an end of the number that runs along the image's side from its top to its bottom,
+#: A piece at an end of the number that runs from the image's top to its bottom along its side,
 #: at least SIDE_RULE_TALL times as tall as the digits beside it, is what is left of the cell's
 #: side rule (with the stubs of the rules across): read, it adds a '1' ('61' read '161'). A
-#: cheque's digit cut at the image's side is about as tall as the others.
+#: cheque's digit cut at the image's side is about as tall as the others. Within RULE_END_STRIP
+#: of the side but off it, such a piece must also fill under SIDE_RULE_INK of its box: a
+#: cheque's '9' with a long tail runs the height too, and is denser than a rule with stubs.
 SIDE_RULE_TALL = 1.7
-#: ... and so is a piece along the side at most this share of its height wide: a rule's
-#: hairline, straighter than a pen's '1'.
+SIDE_RULE_INK = 0.3
+#: ... and so is a piece within RULE_END_STRIP of the side at most this share of its height
+#: wide: a rule's hairline, straighter than a pen's '1'.
 SIDE_RULE_HAIRLINE = 0.08
 
 
@@ -959,10 +962,13 @@ def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) ->
     digits = float(np.median([b.h for b in ordered[1:-1]] or [min(ordered[0].h, ordered[-1].h)]))
 
     def side_rule(blob: Blob) -> bool:
-        at_side = blob.x <= x0 + 1 or blob.x + blob.w >= x0 + w - 1
+        along = blob.x <= x0 + 1 or blob.x + blob.w >= x0 + w - 1
+        near = blob.x <= x0 + RULE_END_STRIP * w or blob.x + blob.w >= x0 + w - RULE_END_STRIP * w
         top_to_bottom = blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1
-        hairline = blob.w <= SIDE_RULE_HAIRLINE * blob.h
-        return at_side and (hairline or top_to_bottom and blob.h >= SIDE_RULE_TALL * digits)
+        if blob.w <= SIDE_RULE_HAIRLINE * blob.h:
+            return near
+        sparse = along or (near and blob.area < SIDE_RULE_INK * blob.w * blob.h)
+        return top_to_bottom and sparse and blob.h >= SIDE_RULE_TALL * digits
 
     ends = {id(b) for b in (ordered[0], ordered[-1]) if side_rule(b)}
     return [b for b in blobs if id(b) not in ends] or blobs

@@ -462,6 +462,23 @@ def test_a_rule_s_hairline_along_the_image_s_side_is_no_leading_one():
     assert [len(number.blobs) for number in cell_numbers(draw, (100, 170))] == [2]
 
 
+def test_a_rule_s_hairline_a_little_off_the_image_s_side_is_no_trailing_one():
+    def draw(image):
+        write(image, "50", 14, 80, scale=2.0, thickness=5)
+        cv2.line(image, (300, 38), (300, 82), 0, 2)  # the right rule, 9 px in from the side
+    assert [len(number.blobs) for number in cell_numbers(draw, (100, 310))] == [2]
+
+
+def test_a_side_rule_with_stubs_a_little_off_the_image_s_side_is_no_leading_one():
+    def draw(image):
+        h, w = image.shape
+        cv2.line(image, (9, 0), (9, h), 90, 3)  # the left rule, from the top to the bottom
+        cv2.line(image, (6, 2), (30, 2), 90, 3)  # and the stubs of the rules across it
+        cv2.line(image, (6, h - 3), (30, h - 3), 90, 3)
+        write(image, "61", 40, 85, scale=2.4, thickness=5)
+    assert [len(number.blobs) for number in cell_numbers(draw, (110, 300))] == [2]
+
+
 def test_a_tall_first_digit_cut_by_a_cheque_s_edge_is_kept():
     """A cheque amount cropped close: its tall first '1' runs from the image's top to its bottom
     along its side, but is not twice as tall as the digits after it, as a side rule is."""
