@@ -929,8 +929,7 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
     left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
     if blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w:
-        in_strip = blob.x <= x0 + RULE_END_STRIP * w or blob.x + blob.w >= x0 + w - RULE_END_STRIP * w
-        if left or right or (in_strip and (top or bottom)):
+        if left or right or (_by_a_side(blob, region, RULE_END_STRIP * w) and (top or bottom)):
             return True
     if blob.h <= RULE_END_ACROSS * h and (top or bottom):
         return True
@@ -962,8 +961,7 @@ def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) ->
     digits = float(np.median([b.h for b in ordered[1:-1]] or [min(ordered[0].h, ordered[-1].h)]))
 
     def side_rule(blob: Blob) -> bool:
-        along = blob.x <= x0 + 1 or blob.x + blob.w >= x0 + w - 1
-        near = blob.x <= x0 + RULE_END_STRIP * w or blob.x + blob.w >= x0 + w - RULE_END_STRIP * w
+        along, near = _by_a_side(blob, region, 1), _by_a_side(blob, region, RULE_END_STRIP * w)
         top_to_bottom = blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1
         if blob.w <= SIDE_RULE_HAIRLINE * blob.h:
             return near
@@ -972,6 +970,12 @@ def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) ->
 
     ends = {id(b) for b in (ordered[0], ordered[-1]) if side_rule(b)}
     return [b for b in blobs if id(b) not in ends] or blobs
+
+
+def _by_a_side(blob: Blob, region: tuple[int, int, int, int], reach: float) -> bool:
+    """Whether the blob comes within `reach` pixels of the field's left or right side."""
+    x0, _, w, _ = region
+    return blob.x <= x0 + reach or blob.x + blob.w >= x0 + w - reach
 
 
 def _ruled_corner(ink: np.ndarray) -> bool:
