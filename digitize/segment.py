@@ -280,6 +280,13 @@ FRAME_AROUND_INK = 0.35
 ENCLOSED_HEIGHT = 0.2
 
 
+def _edges_touched(blob: Blob, region: tuple[int, int, int, int]) -> tuple[bool, bool, bool, bool]:
+    """Whether the blob reaches the field's top, bottom, left and right edge."""
+    x0, y0, w, h = region
+    return (blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1,
+            blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1)
+
+
 def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> bool:
     """Ruling or scan margin joined into one blob, beside other writing: a cell's side that the
     scan left slanted or broken (so no straight run found it) joined to the printed line at
@@ -287,9 +294,8 @@ def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> 
     margin from the field's top to its bottom along one side. A digit cut out tightly touches
     the edges too, but at points, fills more of its box, and is the field's only writing: it
     touches all four sides, and has at most specks of its own ink beside it."""
-    x0, y0, w, h = region
-    top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
-    left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
+    _, _, w, h = region
+    top, bottom, left, right = _edges_touched(blob, region)
     if len(blobs) == 1 or (top and bottom and left and right and not _beside_writing(blob, blobs)):
         return False
     across = blob.h >= 0.5 * h or blob.w >= 0.5 * w
@@ -925,9 +931,8 @@ CORNER_BAND = 6
 
 def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     """Whether the blob is what a cut left of the grid's rules at the field's edges."""
-    x0, y0, w, h = region
-    top, bottom = blob.y <= y0 + 1, blob.y + blob.h >= y0 + h - 1
-    left, right = blob.x <= x0 + 1, blob.x + blob.w >= x0 + w - 1
+    _, _, w, h = region
+    top, bottom, left, right = _edges_touched(blob, region)
     if blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w:
         if left or right or (_by_a_side(blob, region, RULE_END_STRIP * w) and (top or bottom)):
             return True
