@@ -319,7 +319,7 @@ def _holds_writing(blob: Blob, blobs: list[Blob]) -> bool:
 
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
     """Leftovers of ruling lines, folds and scan edges; small crumbs on the field's border."""
-    x0, y0, w, h = region
+    _, _, w, h = region
     span = max(w, h) if h < w / 4 else h
     biggest = max(blobs, key=lambda b: b.area, default=None)
     tallest = max((b.h for b in blobs), default=0)
@@ -337,7 +337,7 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
         ones = candidates
     kept = []
     for blob in blobs:
-        on_border = blob.x <= x0 + 1 or blob.y <= y0 + 1 or blob.x + blob.w >= x0 + w - 1 or blob.y + blob.h >= y0 + h - 1
+        on_border = any(_edges_touched(blob, region))
         crumb = biggest is not None and blob.area < 0.25 * biggest.area and blob.h < 0.5 * biggest.h
         rule = any(blob is s for s in slivers) and not any(blob is one for one in ones)
         if rule or (on_border and crumb) or _frame(blob, blobs, region):
@@ -961,17 +961,16 @@ def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) ->
     """The number's blobs less what is left of the cell's side rules at its two ends."""
     if len(blobs) < 2:
         return blobs
-    x0, y0, w, h = region
     ordered = sorted(blobs, key=lambda b: b.x)
     digits = float(np.median([b.h for b in ordered[1:-1]] or [min(ordered[0].h, ordered[-1].h)]))
 
     def side_rule(blob: Blob) -> bool:
-        along, near = _by_a_side(blob, region, 1), _by_a_side(blob, region, RULE_END_STRIP * w)
-        top_to_bottom = blob.y <= y0 + 1 and blob.y + blob.h >= y0 + h - 1
+        top, bottom, left, right = _edges_touched(blob, region)
+        near = _by_a_side(blob, region, RULE_END_STRIP * region[2])
         if blob.w <= SIDE_RULE_HAIRLINE * blob.h:
             return near
-        sparse = along or (near and blob.area < SIDE_RULE_INK * blob.w * blob.h)
-        return top_to_bottom and sparse and blob.h >= SIDE_RULE_TALL * digits
+        sparse = left or right or (near and blob.area < SIDE_RULE_INK * blob.w * blob.h)
+        return top and bottom and sparse and blob.h >= SIDE_RULE_TALL * digits
 
     ends = {id(b) for b in (ordered[0], ordered[-1]) if side_rule(b)}
     return [b for b in blobs if id(b) not in ends] or blobs
