@@ -957,7 +957,7 @@ SIDE_RULE_INK = 0.3
 SIDE_RULE_HAIRLINE = 0.08
 
 
-def _without_side_rules(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
+def _without_side_rule_remnants(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
     """The number's blobs less what is left of the cell's side rules at its two ends."""
     if len(blobs) < 2:
         return blobs
@@ -1038,7 +1038,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
         main = max(groups, key=lambda group: sum(b.area for b in group))
         blobs = [b for group in groups if group is main or (not _at_side(group, region)
                  and max(b.h for b in group) >= STRAY_HEIGHT * height) for b in group]
-        blobs = _without_side_rules(blobs, region)
+        blobs = _without_side_rule_remnants(blobs, region)
     if all(_speck(b) or (cut_out and _rule_end(b, region)) for b in blobs):
         return []  # specks of paper, what a cut left of the grid: an empty cell
     ordered = reading_order(blobs)
