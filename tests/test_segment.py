@@ -357,16 +357,23 @@ def test_a_grid_line_through_a_bold_digit_is_no_lone_one(index, mnist_path):
     assert not kept[:16, 45:48].any() and not kept[86:, 45:48].any()
 
 
+def tight_mnist_digit(mnist_path, index: int) -> np.ndarray:
+    """An MNIST training digit cut to its ink, 64 pixels high, dark on light: as exam and postal
+    digit sets store them."""
+    from digitize.data import load_mnist
+    from digitize.normalize import ink_only
+
+    ink = ink_only(load_mnist(mnist_path).x_train[index])
+    return 255 - cv2.resize(ink, (round(ink.shape[1] * 64 / ink.shape[0]), 64), interpolation=cv2.INTER_CUBIC)
+
+
 @pytest.mark.parametrize("index", [57074, 25479])  # a '7' and a '4' of the MNIST training set
 def test_a_bar_cut_out_tightly_is_no_grid_line_where_it_thins(index, mnist_path):
     """The bar of a digit cut to its ink runs the image's width and thins in places: a grid line
     along a bar is a hairline at both its ends, past the digit, and only that is erased."""
-    from digitize.data import load_mnist
-    from digitize.normalize import ink_only
     from digitize.reader import segment_page
 
-    ink = ink_only(load_mnist(mnist_path).x_train[index])
-    image = 255 - cv2.resize(ink, (round(ink.shape[1] * 64 / ink.shape[0]), 64), interpolation=cv2.INTER_CUBIC)
+    image = tight_mnist_digit(mnist_path, index)
     segments = segment_page("tight.png", 1, image)
     (number,) = segments.numbers
     assert len(number.blobs) == 1 and number.blobs[0].w >= 0.85 * image.shape[1]
@@ -377,12 +384,9 @@ def test_a_digit_cut_out_tightly_that_looks_like_a_margin_or_a_frame_is_read(ind
     """A bold '1' cut to its ink leaves no paper to tell its ink by, and is all ink from top to
     bottom like a rule; a '5' touching three sides is sparse in its box like a frame's corner.
     Found nothing, the image is read again inside a border of its paper."""
-    from digitize.data import load_mnist
-    from digitize.normalize import ink_only
     from digitize.reader import segment_page
 
-    ink = ink_only(load_mnist(mnist_path).x_train[index])
-    image = 255 - cv2.resize(ink, (round(ink.shape[1] * 64 / ink.shape[0]), 64), interpolation=cv2.INTER_CUBIC)
+    image = tight_mnist_digit(mnist_path, index)
     (number,) = segment_page("tight.png", 1, image).numbers
     (blob,) = number.blobs
     assert blob.h >= 60 and blob.w >= 0.6 * image.shape[1]
