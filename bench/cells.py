@@ -2,7 +2,8 @@
 
 Register and tally-sheet jobs feed `digitize run` one image per cell. A cell image keeps what
 the cut left of the grid: rules along its sides (or just inside them, or cut off), running
-out of the image, sometimes a dark scan margin. A cell holds a number of 1-4 MNIST *test*
+out of the image, sometimes a dark scan margin; a fifth of the cells are cut along the outside
+of their rules, which frame the image. A cell holds a number of 1-4 MNIST *test*
 digits (written at bench time into a temporary folder, never committed), or nothing, and
 its image is scanned: gray paper, a slight turn, blur, noise, JPEG; the number fits in its
 cell (it may touch its rules).
@@ -28,6 +29,8 @@ from realdata import run_digitize
 
 #: Share of the cells left empty.
 EMPTY_SHARE = 0.25
+#: Share of the cells cut along the outside of their rules, which then frame the image.
+FRAMED_SHARE = 0.2
 
 
 def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
@@ -36,8 +39,10 @@ def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
     width = int(height * rng.uniform(1.2, 4.0))
     # How far the cut lies outside each rule (negative: inside it, the rule cut off).
     top, bottom, left, right = (int(rng.integers(-4, max(5, height // 8))) for _ in range(4))
-    canvas = np.full((height + top + bottom, width + left + right), 255, np.uint8)
     rule, shade = int(rng.integers(1, 5)), int(rng.integers(0, 120))
+    if rng.random() < FRAMED_SHARE:
+        top = bottom = left = right = rule // 2
+    canvas = np.full((height + top + bottom, width + left + right), 255, np.uint8)
     x0, y0, x1, y1 = left, top, left + width, top + height
     h, w = canvas.shape
     for y in (y0, y1):  # the grid's rules run on past the cell, out of the image
