@@ -254,10 +254,11 @@ def _dark_ground(gray: np.ndarray) -> bool:
     crosses the sides but hardly ever hides one); and the image is mostly dark, or light strokes
     cross every side, or every side is mostly dark (a bold digit cut tightly can be more stroke
     than ground). A scan's black margin darkens one or two sides: it covers a whole side and
-    leaves most of another one paper."""
+    leaves most of another one paper. A cell cut out with its box's rules is dark all round
+    too, in a thin frame around paper."""
     dark = [side < DARK_GROUND for side in _sides(gray)]
     shares = [float(side.mean()) for side in dark]
-    if np.concatenate(dark).mean() < 0.5:
+    if np.concatenate(dark).mean() < 0.5 or _in_a_ruled_frame(gray < DARK_GROUND):
         return False
     light = [i for i, share in enumerate(shares) if share < DARK_SIDE_SHARE]
     if light:
@@ -271,6 +272,36 @@ def _dark_ground(gray: np.ndarray) -> bool:
     # margin or already all paper; beside a bold white digit, that line crosses its strokes.
     inside = [float((line < DARK_GROUND).mean()) for line in _sides(gray, depth=0.25)]
     return all(0.2 <= inside[i] <= 0.9 for i, share in enumerate(shares) if share >= 0.97)
+
+
+#: A cell cut out along the outside of its rules is framed by them. The image is at most
+#: FRAME_MOST_DARK dark (a light digit cut out tightly on a dark ground is over 0.4 ground).
+#: Along the middle of each side (FRAME_MIDDLE of it: the corners are all rule), most lines in
+#: (FRAME_ALONG of them: a slightly turned rule runs out of the image) cross dark within a
+#: rule's depth of the edge (FRAME_DEPTH of the image's shorter side, plus FRAME_SLACK pixels),
+#: and just past that depth the image is mostly paper (FRAME_PAPER: digits may cross it).
+FRAME_MOST_DARK = 0.33
+FRAME_MIDDLE = 0.7
+FRAME_ALONG = 0.5
+FRAME_DEPTH = 0.15
+FRAME_SLACK = 2
+FRAME_PAPER = 0.6
+
+
+def _in_a_ruled_frame(dark: np.ndarray) -> bool:
+    """Every side is a thin dark band with paper just inside it: a box's rules around a cell
+    cut out whole. A dark ground stays mostly dark past its edge, where only strokes cross."""
+    if dark.mean() > FRAME_MOST_DARK:
+        return False
+    depth = int(FRAME_DEPTH * min(dark.shape)) + FRAME_SLACK
+    for inward in (dark, dark[::-1], dark.T, dark.T[::-1]):
+        length = inward.shape[1]
+        middle = inward[:, int((1 - FRAME_MIDDLE) / 2 * length) : int((1 + FRAME_MIDDLE) / 2 * length) + 1]
+        if depth + 1 >= len(inward) or middle[: depth + 1].any(0).mean() < FRAME_ALONG:
+            return False
+        if 1 - middle[depth + 1].mean() < FRAME_PAPER:
+            return False
+    return True
 
 
 #: The paper's level is this quantile of the image's gray levels (of their inverse on a dark

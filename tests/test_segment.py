@@ -1061,6 +1061,26 @@ def test_a_tightly_cut_one_is_read_whole():
     assert len(numbers) == 1 and [b.h for b in numbers[0].blobs] == [64]
 
 
+def scanned_cell_framed_by_its_rules(text: str) -> np.ndarray:
+    """A cell cut out along the outside of its rules, which frame the image, on gray paper,
+    blurred and noisy like a scan."""
+    image = np.full((100, 200), 200, np.uint8)
+    cv2.rectangle(image, (1, 1), (198, 98), 40, 3)
+    write(image, text, 30, 75, scale=2.0, thickness=5)
+    image = cv2.GaussianBlur(image, (0, 0), 1.0)
+    noise = np.random.default_rng(0).normal(0, 6, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_cell_framed_by_its_rules_is_dark_writing_on_paper():
+    """Every side of the image is dark, as on a dark ground. Taken for one, the paper inside the
+    frame was read as the ink: '26' read as one blob, '900' read '5013'."""
+    from digitize.reader import segment_page
+    numbers = segment_page("cell.png", 1, scanned_cell_framed_by_its_rules("26"), mode="field").numbers
+    assert [[b.h < 50 for b in number.blobs] for number in numbers] == [[True, True]]
+    assert segment_page("cell.png", 1, scanned_cell_framed_by_its_rules(""), mode="field").numbers == []
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
