@@ -54,9 +54,10 @@ def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
         baseline = y1 - int(rng.uniform(0.1, 0.3) * height)
         while True:  # the number fits in the cell: it may touch its rules, never cross them
             trial = canvas.copy()
-            left = x0 + rule // 2 + 2 + int(rng.uniform(0.0, 0.5) * max(0, width - len(number) * digit_h))
-            x, _, w, _ = write_number(trial, number, left, baseline, digit_h, rng, glyph)
-            if x + w <= x1 - rule // 2 - 1 or digit_h < 8:
+            inside = max(x0 + rule // 2, 0) + 2  # a cut inside the rule leaves the paper from the edge
+            start = inside + int(rng.uniform(0.0, 0.5) * max(0, width - len(number) * digit_h))
+            x, _, number_w, _ = write_number(trial, number, start, baseline, digit_h, rng, glyph)
+            if x + number_w <= x1 - rule // 2 - 1 or digit_h < 8:
                 canvas = trial
                 break
             digit_h = int(digit_h * 0.9)
