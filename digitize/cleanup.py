@@ -277,29 +277,28 @@ def _dark_ground(gray: np.ndarray) -> bool:
 #: A cell cut out along the outside of its rules is framed by them. The image is at most
 #: FRAME_MOST_DARK dark (a light digit cut out tightly on a dark ground is over 0.4 ground).
 #: Along the middle of each side (FRAME_MIDDLE of it: the corners are all rule), most lines in
-#: (FRAME_ALONG of them: a slightly turned rule runs out of the image) cross dark within a
-#: rule's depth of the edge (FRAME_DEPTH of the image's shorter side, plus FRAME_SLACK pixels),
-#: and just past that depth the image is mostly paper (FRAME_PAPER: digits may cross it).
+#: (FRAME_ALONG of them) cross dark within FRAME_EDGE pixels of the edge (a slightly turned
+#: rule runs out of the image or a little in), and on the lines in, paper starts within
+#: FRAME_REACH of the image (past a rule, or a scan margin and a rule), in the median.
 FRAME_MOST_DARK = 0.33
 FRAME_MIDDLE = 0.7
 FRAME_ALONG = 0.5
-FRAME_DEPTH = 0.15
-FRAME_SLACK = 2
-FRAME_PAPER = 0.6
+FRAME_EDGE = 3
+FRAME_REACH = 0.3
 
 
 def _in_a_ruled_frame(dark: np.ndarray) -> bool:
-    """Every side is a thin dark band with paper just inside it: a box's rules around a cell
-    cut out whole. A dark ground stays mostly dark past its edge, where only strokes cross."""
+    """Every side is a dark band with paper past it: a box's rules around a cell cut out whole.
+    A dark ground stays dark far in from its edge wherever no stroke crosses it, and a light
+    '1' cut out tightly is stroke right at its top and foot."""
     if dark.mean() > FRAME_MOST_DARK:
         return False
-    depth = int(FRAME_DEPTH * min(dark.shape)) + FRAME_SLACK
     for inward in (dark, dark[::-1], dark.T, dark.T[::-1]):
         length = inward.shape[1]
         middle = inward[:, int((1 - FRAME_MIDDLE) / 2 * length) : int((1 + FRAME_MIDDLE) / 2 * length) + 1]
-        if depth + 1 >= len(inward) or middle[: depth + 1].any(0).mean() < FRAME_ALONG:
-            return False
-        if 1 - middle[depth + 1].mean() < FRAME_PAPER:
+        paper = ~middle
+        reach = np.where(paper.any(0), paper.argmax(0), len(middle))
+        if middle[:FRAME_EDGE].any(0).mean() < FRAME_ALONG or np.median(reach) > FRAME_REACH * len(middle):
             return False
     return True
 

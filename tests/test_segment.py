@@ -1081,6 +1081,25 @@ def test_a_cell_framed_by_its_rules_is_dark_writing_on_paper():
     assert segment_page("cell.png", 1, scanned_cell_framed_by_its_rules(""), mode="field").numbers == []
 
 
+def test_a_cell_framed_by_its_rules_beside_a_scan_margin_is_dark_writing_on_paper():
+    """The scanner's black margin down one side is part of that side's dark band."""
+    from digitize.reader import segment_page
+    cell = scanned_cell_framed_by_its_rules("26")
+    cell[:, :25] = 15
+    numbers = segment_page("cell.png", 1, cell, mode="field").numbers
+    assert [[b.h < 50 for b in number.blobs] for number in numbers] == [[True, True]]
+
+
+def test_a_white_one_cut_out_tightly_is_no_frame(mnist_path):
+    """A light '1' cut to its ink is mostly stroke, dark only along its sides, like a cell in
+    its frame; but its stroke runs out of its top and foot, where a frame's rules run."""
+    from digitize.reader import segment_page
+
+    one = 255 - tight_mnist_digit(mnist_path, 35386)  # a '1' of the validation split
+    numbers = segment_page("one.png", 1, one).numbers
+    assert [[b.h >= 60 for b in number.blobs] for number in numbers] == [[True]]
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
