@@ -33,18 +33,22 @@ RULE_GAP = 2
 def rule_masks(ink: np.ndarray, min_horizontal: int, min_vertical: int,
                vertical_gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical rules: straight ink runs at least this long in one direction,
-    horizontal ones bridging gaps of RULE_GAP pixels, vertical ones of `vertical_gap`.
+    horizontal ones bridging gaps of RULE_GAP pixels, vertical ones of `vertical_gap`."""
+    return _runs(ink, (min_horizontal, 1), RULE_GAP), _runs(ink, (1, min_vertical), vertical_gap)
 
-    An image shorter than that has none: an opening takes the outside for ink, and would make
-    a postal digit's stroke from edge to edge a rule."""
-    def runs(size: tuple[int, int], room: int, gap: int) -> np.ndarray:
-        if max(size) > room:
-            return np.zeros_like(ink)
-        along = (1, gap + 1) if size[0] > 1 else (gap + 1, 1)
-        source = cv2.dilate(ink, np.ones(along, np.uint8)) if gap else ink
-        opened = cv2.morphologyEx(source, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-        return cv2.bitwise_and(opened, ink) if gap else opened
-    return runs((min_horizontal, 1), ink.shape[1], RULE_GAP), runs((1, min_vertical), ink.shape[0], vertical_gap)
+
+def _runs(ink: np.ndarray, size: tuple[int, int], gap: int, sideways: int = 0) -> np.ndarray:
+    """Ink runs at least `size` (width, height) long, across gaps of `gap` pixels along them and
+    drifting up to `sideways` pixels across them. An image shorter than that has none: an
+    opening takes the outside for ink, and would make a postal digit's stroke from edge to edge
+    a rule."""
+    if size[0] > ink.shape[1] or size[1] > ink.shape[0]:
+        return np.zeros_like(ink)
+    along, across = ((1, gap + 1), (2 * sideways + 1, 1)) if size[0] > 1 else ((gap + 1, 1), (1, 2 * sideways + 1))
+    source = cv2.dilate(ink, np.ones(along, np.uint8)) if gap else ink
+    source = cv2.dilate(source, np.ones(across, np.uint8)) if sideways else source
+    opened = cv2.morphologyEx(source, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+    return cv2.bitwise_and(opened, ink) if gap or sideways else opened
 
 
 #: A long light rule on a page, binarized into dashes, is still one across gaps this long.
@@ -312,6 +316,26 @@ class Layout:
     fields: list[Field]
 
 
+#: A cut-out cell's side rule may lean a pixel or two over its length (the cut and the scan
+#: are seldom square to it): its run is found across this many pixels' sideways drift, if it
+#: runs SIDE_RULE_HEIGHT of the image's height within SIDE_STRIP of its side.
+SIDE_RULE_WOBBLE = 1
+SIDE_RULE_HEIGHT = 0.9
+
+
+def _leaning_side_rules(ink: np.ndarray, shortest: int) -> np.ndarray:
+    """A cut-out cell's side rules that lean too much for a straight run of `shortest` pixels:
+    left in, the first digit touching one is joined to it and dropped with it as a rule's end.
+    Only along the sides and from top to bottom: a cheque's tall '1' leans as much."""
+    leaning = _runs(ink, (1, shortest), 0, SIDE_RULE_WOBBLE)
+    count, labels, stats = components(leaning)
+    h, w = ink.shape
+    centre = stats[:, 0] + stats[:, 2] / 2
+    keep = (stats[:, 3] >= SIDE_RULE_HEIGHT * h) & ((centre < SIDE_STRIP * w) | (centre > (1 - SIDE_STRIP) * w))
+    keep[0] = False
+    return components_mask(labels, keep) if keep.any() else np.zeros_like(ink)
+
+
 def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | None = None, zoom: int = 1) -> Layout:
     """Find rules and boxes, remove the rules, and return the fields of the page.
 
@@ -326,6 +350,7 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         shortest = 25 * zoom
         lengths = max(shortest, int(0.5 * w)), max(shortest, int(0.6 * h))
         horizontal, vertical = rule_masks(rule_ink, *lengths)
+        vertical = cv2.bitwise_or(vertical, _leaning_side_rules(rule_ink, lengths[1]))
         horizontal = _without_bars(horizontal, ink)
         vertical = _without_tall_ones(vertical, ink, horizontal)
     else:

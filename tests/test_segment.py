@@ -1100,6 +1100,20 @@ def test_a_white_one_cut_out_tightly_is_no_frame(mnist_path):
     assert [[b.h >= 60 for b in number.blobs] for number in numbers] == [[True]]
 
 
+def test_a_first_digit_touching_a_leaning_side_rule_is_read():
+    """The cut ran inside a thick side rule that leans two pixels over the cell's height: its
+    straight run left a fringe that joined the '9' touching it, and the '9' went with the rule."""
+    from digitize.reader import segment_page
+
+    cell = np.full((72, 170), 200, np.uint8)
+    cv2.line(cell, (1, 0), (3, 72), 45, 4)
+    write(cell, "96", 4, 50, scale=1.4, thickness=3)
+    cell = cv2.GaussianBlur(cell, (0, 0), 1.0)
+    cell = np.clip(cell + np.random.default_rng(0).normal(0, 6, cell.shape), 0, 255).astype(np.uint8)
+    numbers = segment_page("cell.png", 1, cell, mode="field").numbers
+    assert [[b.h < 40 for b in number.blobs] for number in numbers] == [[True, True]]
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
