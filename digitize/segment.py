@@ -899,15 +899,15 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
     return hypotheses
 
 
-#: A field holding only blobs under SPECK_SIDE pixels both ways, or of under SPECK_AREA pixels
-#: of ink, is empty: the specks of its paper would be read as its number. The smallest digits
-#: read are 8 pixels high, a '1' that small 16 pixels of ink.
+#: A field holding only blobs under SPECK_SIDE pixels high, or of under SPECK_AREA pixels of
+#: ink, is empty: the specks of its paper, or a dash of a rule, would be read as its number.
+#: The smallest digits read are 8 pixels high, a '1' that small 16 pixels of ink.
 SPECK_SIDE = 5
 SPECK_AREA = 12
 
 
 def _speck(blob: Blob) -> bool:
-    return max(blob.w, blob.h) < SPECK_SIDE or blob.area < SPECK_AREA
+    return blob.h < SPECK_SIDE or blob.area < SPECK_AREA
 
 
 #: What a cut leaves of a grid in a cut-out cell: pieces of its rules and margins, all along
@@ -920,7 +920,8 @@ def _speck(blob: Blob) -> bool:
 #: side, at most MARGIN_STRIP of the width (a margin); or it runs out of the image at a corner,
 #: fills under FRAME_INK of its box, and is a corner itself: straight runs over CORNER_RUN of
 #: its width and of its height, each within 1/CORNER_BAND of its box's sides (the rules run on
-#: past the rules across them).
+#: past the rules across them); or it reaches three of the image's edges, fills under
+#: FRAME_AROUND_INK of its box and runs straight along three of its sides: a small cell's frame.
 RULE_END_THIN = 0.3
 RULE_END_ACROSS = 0.1
 RULE_END_STRIP = 0.06
@@ -940,6 +941,9 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
         return True
     if top and bottom and (left or right) and blob.w <= MARGIN_STRIP * w:
         return True
+    if top + bottom + left + right >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h:
+        if sum(_ruled_sides(blob.mask > 0)) >= 3:
+            return True  # the box's frame, its rules thick beside a small cell
     sparse = blob.area < FRAME_INK * blob.w * blob.h
     return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
 
@@ -982,14 +986,20 @@ def _by_a_side(blob: Blob, region: tuple[int, int, int, int], reach: float) -> b
     return blob.x <= x0 + reach or blob.x + blob.w >= x0 + w - reach
 
 
+def _ruled_sides(ink: np.ndarray) -> tuple[bool, bool, bool, bool]:
+    """Whether the ink runs straight along its box's top, bottom, left and right side."""
+    h, w = ink.shape
+    band_h, band_w = max(2, h // CORNER_BAND), max(2, w // CORNER_BAND)
+    top, bottom = (ink[rows].any(0).mean() >= CORNER_RUN for rows in (slice(0, band_h), slice(h - band_h, h)))
+    left, right = (ink[:, cols].any(1).mean() >= CORNER_RUN for cols in (slice(0, band_w), slice(w - band_w, w)))
+    return top, bottom, left, right
+
+
 def _ruled_corner(ink: np.ndarray) -> bool:
     """Whether the ink runs straight along one of its box's top and bottom, and one of its
     sides: an L of two rules (a digit's bar spans its width, but no stroke runs down a side)."""
-    h, w = ink.shape
-    band_h, band_w = max(2, h // CORNER_BAND), max(2, w // CORNER_BAND)
-    level = any(ink[rows].any(0).mean() >= CORNER_RUN for rows in (slice(0, band_h), slice(h - band_h, h)))
-    upright = any(ink[:, cols].any(1).mean() >= CORNER_RUN for cols in (slice(0, band_w), slice(w - band_w, w)))
-    return level and upright
+    top, bottom, left, right = _ruled_sides(ink)
+    return (top or bottom) and (left or right)
 
 
 #: In a field, a gap wider than this many digit heights separates the number from stray writing.

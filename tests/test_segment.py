@@ -449,6 +449,29 @@ def test_an_empty_cell_cut_out_of_a_grid_holds_no_number(draw):
     assert cell_numbers(draw, (100, 240)) == []
 
 
+def test_a_dash_of_a_rule_alone_in_a_cell_is_no_number():
+    """A blob 2-3 pixels high is no digit (the smallest read are 8): alone, it was read '2'."""
+    def dash(image):
+        cv2.line(image, (50, 30), (66, 30), 60, 2)
+    assert cell_numbers(dash, (70, 130)) == []
+
+
+@pytest.mark.parametrize("angle", [-1.2, 0.8])
+def test_the_thick_frame_of_an_empty_small_cell_is_no_number(angle):
+    """A small cell cut out along its rules, slightly turned: what layout leaves of its frame
+    runs along three or four sides, straight, and was read as a number."""
+    from digitize.reader import segment_page
+
+    h, w = 56, 80
+    cell = np.full((h, w), 255, np.uint8)
+    cv2.rectangle(cell, (1, 1), (w - 2, h - 2), 60, 3)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cell = cv2.warpAffine(cell, turn, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(np.float32) * 0.8
+    cell = cv2.GaussianBlur(cell, (0, 0), 0.8) + np.random.default_rng(0).normal(0, 4, cell.shape)
+    cell = np.clip(cell, 0, 255).astype(np.uint8)
+    assert segment_page("cell.png", 1, cell, mode="field").numbers == []
+
+
 @pytest.mark.parametrize("draw", [_what_a_cut_leaves_of_the_rules, _a_corner_of_rules_running_out,
                                   _a_rule_down_the_left_with_the_stubs_of_those_across])
 def test_a_digit_beside_what_a_cut_leaves_of_a_grid_is_read(draw):
