@@ -258,7 +258,7 @@ def _dark_ground(gray: np.ndarray) -> bool:
     too, in a thin frame around paper."""
     dark = [side < DARK_GROUND for side in _sides(gray)]
     shares = [float(side.mean()) for side in dark]
-    if np.concatenate(dark).mean() < 0.5 or _in_a_ruled_frame(gray < DARK_GROUND):
+    if np.concatenate(dark).mean() < 0.5 or _in_a_ruled_frame(gray < FRAME_DARK * _quantile(gray, PAPER_QUANTILE)):
         return False
     light = [i for i, share in enumerate(shares) if share < DARK_SIDE_SHARE]
     if light:
@@ -279,8 +279,11 @@ def _dark_ground(gray: np.ndarray) -> bool:
 #: Along the middle of each side (FRAME_MIDDLE of it: the corners are all rule), most lines in
 #: (FRAME_ALONG of them) cross dark within FRAME_EDGE pixels of the edge (a slightly turned
 #: rule runs out of the image or a little in), and on the lines in, paper starts within
-#: FRAME_REACH of the image (past a rule, or a scan margin and a rule), in the median.
+#: FRAME_REACH of the image (past a rule, or a scan margin and a rule), in the median. Dark
+#: here is under FRAME_DARK of the paper's gray: a rule about as dark as DARK_GROUND is only
+#: half dark by that level, in noise.
 FRAME_MOST_DARK = 0.33
+FRAME_DARK = 0.6
 FRAME_MIDDLE = 0.7
 FRAME_ALONG = 0.5
 FRAME_EDGE = 3

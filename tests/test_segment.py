@@ -1113,6 +1113,21 @@ def test_a_cell_framed_by_its_rules_beside_a_scan_margin_is_dark_writing_on_pape
     assert [[b.h < 50 for b in number.blobs] for number in numbers] == [[True, True]]
 
 
+@pytest.mark.parametrize("sides, foot", [(95, 102), (100, 100)])
+def test_a_cell_framed_by_hairline_rules_of_middling_gray_is_dark_writing_on_paper(sides, foot):
+    """Rules about as dark as a dark ground's threshold, with scan noise: every side is partly
+    dark, none wholly, and the frame was only half found, its paper read as the ink."""
+    from digitize.reader import segment_page
+
+    cell = np.full((100, 260), 220, np.uint8)
+    cell[0, :] = cell[:, 0] = cell[:, -1] = sides
+    cell[-1, :] = foot
+    write(cell, "26", 40, 75, scale=2.0, thickness=5)
+    cell = np.clip(cell + np.random.default_rng(0).normal(0, 6, cell.shape), 0, 255).astype(np.uint8)
+    numbers = segment_page("cell.png", 1, cell, mode="field").numbers
+    assert [[b.h < 50 for b in number.blobs] for number in numbers] == [[True, True]]
+
+
 def test_a_white_one_cut_out_tightly_is_no_frame(mnist_path):
     """A light '1' cut to its ink is mostly stroke, dark only along its sides, like a cell in
     its frame; but its stroke runs out of its top and foot, where a frame's rules run."""
