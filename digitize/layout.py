@@ -252,6 +252,11 @@ def _around(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
     return x0, y0, min(mask.shape[1], x + w + margin) - x0, min(mask.shape[0], y + h + margin) - y0
 
 
+#: A hole of the rule grid covering this share of the page is no field: it is the inside of a
+#: scanner's black border all round the page, or of a printed frame around the whole form.
+PAGE_FRAME_SHARE = 0.5
+
+
 def find_boxes(horizontal: np.ndarray, vertical: np.ndarray, min_side: int) -> list[tuple[int, int, int, int]]:
     """Closed rectangles formed by the rules: the holes of the rule grid that look like boxes."""
     grid = cv2.bitwise_or(horizontal, vertical)
@@ -267,6 +272,8 @@ def find_boxes(horizontal: np.ndarray, vertical: np.ndarray, min_side: int) -> l
         if w < min_side or h < min_side:
             continue
         if cv2.contourArea(contour) < 0.8 * w * h:  # not rectangular
+            continue
+        if w * h >= PAGE_FRAME_SHARE * grid.size:
             continue
         boxes.append((x, y, w, h))
     return boxes

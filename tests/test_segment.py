@@ -1152,6 +1152,18 @@ def test_a_first_digit_touching_a_leaning_side_rule_is_read():
     assert [[b.h < 40 for b in number.blobs] for number in numbers] == [[True, True]]
 
 
+def test_a_page_scanned_with_a_black_border_all_round_keeps_its_numbers_apart():
+    """The border's inner edge is a rectangle of rules around the whole page: taken for a box,
+    it made the page one field, and all its numbers one number."""
+    from digitize.reader import segment_page
+    from digitize.synth import free_page
+
+    page = free_page(np.random.default_rng(3), lines=4, per_line=2)
+    bordered = cv2.copyMakeBorder(page.image, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=20)
+    numbers = segment_page("page.png", 1, bordered).numbers
+    assert len(numbers) == len(page.truth) and not any(n.field.startswith("box") for n in numbers)
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
