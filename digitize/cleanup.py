@@ -254,11 +254,15 @@ def _dark_ground(gray: np.ndarray) -> bool:
     crosses the sides but hardly ever hides one); and the image is mostly dark, or light strokes
     cross every side, or every side is mostly dark (a bold digit cut tightly can be more stroke
     than ground). A scan's black margin darkens one or two sides: it covers a whole side and
-    leaves most of another one paper. A cell cut out with its box's rules is dark all round
-    too, in a thin frame around paper."""
+    leaves most of another one paper. An image mostly light is paper when it is a page (a
+    scan's black wedges where the page lay turned darken every side) or a cell cut out with
+    its box's rules, dark all round in a thin frame."""
     dark = [side < DARK_GROUND for side in _sides(gray)]
     shares = [float(side.mean()) for side in dark]
-    if np.concatenate(dark).mean() < 0.5 or _in_a_ruled_frame(gray < FRAME_DARK * _quantile(gray, PAPER_QUANTILE)):
+    if np.concatenate(dark).mean() < 0.5:
+        return False
+    darker = gray < MOSTLY_LIGHT_DARK * _quantile(gray, PAPER_QUANTILE)
+    if darker.mean() <= MOSTLY_LIGHT and (min(gray.shape) >= PAGE_SHORT_SIDE or _in_a_ruled_frame(darker)):
         return False
     light = [i for i, share in enumerate(shares) if share < DARK_SIDE_SHARE]
     if light:
@@ -274,16 +278,18 @@ def _dark_ground(gray: np.ndarray) -> bool:
     return all(0.2 <= inside[i] <= 0.9 for i, share in enumerate(shares) if share >= 0.97)
 
 
-#: A cell cut out along the outside of its rules is framed by them. The image is at most
-#: FRAME_MOST_DARK dark (a light digit cut out tightly on a dark ground is over 0.4 ground).
-#: Along the middle of each side (FRAME_MIDDLE of it: the corners are all rule), most lines in
-#: (FRAME_ALONG of them) cross dark within FRAME_EDGE pixels of the edge (a slightly turned
-#: rule runs out of the image or a little in), and on the lines in, paper starts within
-#: FRAME_REACH of the image (past a rule, or a scan margin and a rule), in the median. Dark
-#: here is under FRAME_DARK of the paper's gray: a rule about as dark as DARK_GROUND is only
-#: half dark by that level, in noise.
-FRAME_MOST_DARK = 0.33
-FRAME_DARK = 0.6
+#: An image at most MOSTLY_LIGHT dark, dark meaning under MOSTLY_LIGHT_DARK of its paper's
+#: gray (a rule about as dark as DARK_GROUND is only half dark by that level, in noise), is
+#: mostly light. A light digit cut out tightly can be too: a bold '1' is mostly stroke. Not so
+#: a page, an image at least PAGE_SHORT_SIDE pixels on its short side.
+MOSTLY_LIGHT = 0.33
+MOSTLY_LIGHT_DARK = 0.6
+PAGE_SHORT_SIDE = 600
+#: A cell cut out along the outside of its rules is framed by them. Along the middle of each
+#: side (FRAME_MIDDLE of it: the corners are all rule), most lines in (FRAME_ALONG of them)
+#: cross dark within FRAME_EDGE pixels of the edge (a slightly turned rule runs out of the
+#: image or a little in), and on the lines in, paper starts within FRAME_REACH of the image
+#: (past a rule, or a scan margin and a rule), in the median.
 FRAME_MIDDLE = 0.7
 FRAME_ALONG = 0.5
 FRAME_EDGE = 3
@@ -294,8 +300,6 @@ def _in_a_ruled_frame(dark: np.ndarray) -> bool:
     """Every side is a dark band with paper past it: a box's rules around a cell cut out whole.
     A dark ground stays dark far in from its edge wherever no stroke crosses it, and a light
     '1' cut out tightly is stroke right at its top and foot."""
-    if dark.mean() > FRAME_MOST_DARK:
-        return False
     for inward in (dark, dark[::-1], dark.T, dark.T[::-1]):
         length = inward.shape[1]
         middle = inward[:, int((1 - FRAME_MIDDLE) / 2 * length) : int((1 + FRAME_MIDDLE) / 2 * length) + 1]

@@ -1164,6 +1164,20 @@ def test_a_page_scanned_with_a_black_border_all_round_keeps_its_numbers_apart():
     assert len(numbers) == len(page.truth) and not any(n.field.startswith("box") for n in numbers)
 
 
+@pytest.mark.parametrize("angle", [-3.0, 7.0])
+def test_a_page_scanned_turned_with_black_wedges_at_its_edges_is_dark_writing_on_paper(angle):
+    """The scanner's black background shows in wedges where the turned page does not reach: half
+    of every side is dark, as on a dark ground, and the page was inverted (samples/freeform.png
+    turned 3 degrees so gave 1 number of its 32)."""
+    from digitize.reader import segment_page
+    from digitize.synth import free_page
+
+    page = free_page(np.random.default_rng(3), lines=4, per_line=2)
+    h, w = page.image.shape
+    turned = cv2.warpAffine(page.image, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h), borderValue=0)
+    assert len(segment_page("page.png", 1, turned).numbers) == len(page.truth)
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
