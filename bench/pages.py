@@ -8,6 +8,8 @@ numbers (a read whose box overlaps the truth and whose digits all match), spurio
 
     python bench/pages.py [--pages 20] [--jobs 2] [--tesseract] [--mnist PATH]
     python bench/pages.py --skew 10                  # pages turned up to ±10° (default ±2.5°)
+    python bench/pages.py --scan border              # a scanner's black border all round each page
+    python bench/pages.py --scan wedges --skew 7     # its black background where a turned page ends
     python bench/pages.py --scaling 10 100 1000      # time and peak memory as the batch grows
 
 For --scaling, at most 100 distinct pages are generated and linked again under new names.
@@ -54,13 +56,32 @@ KINDS = {
 }
 
 
-def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free", skew: float = 2.5) -> dict[str, list[Truth]]:
+#: How a page is scanned.
+SCANS = {
+    "white": "on a white lid",
+    "border": "on a black background larger than the page, a border all round it",
+    "wedges": "on a black background the page's size, showing in wedges where the turned page does not reach",
+}
+#: The black border's width at 300 dpi.
+BORDER = 60
+
+
+def with_black_border(page: SynthPage) -> SynthPage:
+    image = cv2.copyMakeBorder(page.image, BORDER, BORDER, BORDER, BORDER, cv2.BORDER_CONSTANT, value=15)
+    return SynthPage(image, [Truth(t.field, t.number, (t.box[0] + BORDER, t.box[1] + BORDER, *t.box[2:]))
+                             for t in page.truth])
+
+
+def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free", skew: float = 2.5,
+               scan: str = "white") -> dict[str, list[Truth]]:
     rng = np.random.default_rng(seed)
     glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
     truth = {}
     for index in range(count):
         page = KINDS[kind](rng, glyph)
-        page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)))
+        if scan == "border":  # the scan area is larger than the page, and the page is turned in it
+            page = with_black_border(page)
+        page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)), background=255 if scan == "white" else 0)
         name = folder / f"page{index:04d}.jpg"
         cv2.imwrite(str(name), page.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         truth[str(name)] = page.truth
@@ -200,6 +221,8 @@ def main() -> None:
                              "boxes (one left empty) and comb fields; table: a ruled grid, some cells empty")
     parser.add_argument("--skew", type=float, default=2.5,
                         help="each page is turned by a random angle up to this many degrees either way")
+    parser.add_argument("--scan", choices=SCANS, default="white",
+                        help="; ".join(f"{name}: {how}" for name, how in SCANS.items()))
     parser.add_argument("--scaling", type=int, nargs="+", help="page counts to time, e.g. 10 100 1000")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
@@ -211,12 +234,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        truth = make_pages(folder, args.pages, args.seed, mnist, args.kind, args.skew)
+        truth = make_pages(folder, args.pages, args.seed, mnist, args.kind, args.skew, args.scan)
         reads, stages, work, worker_mb = read_all(folder, classifier, args.jobs)
         digits = sum(len(number) for items in reads.values() for number, _ in items)
         exact, total, spurious, total_reads = score_pages(truth, reads)
         bag = bag_score(truth, {f: [n for n, _ in r] for f, r in reads.items()})
-        print(f"pages: {args.pages} {args.kind} (300 dpi letter, MNIST test digits, turned up to ±{args.skew:g}°), "
+        print(f"pages: {args.pages} {args.kind} (300 dpi letter, MNIST test digits, turned up to ±{args.skew:g}°, "
+              f"scanned {SCANS[args.scan]}), "
               f"numbers written: {total}, jobs: {args.jobs}")
         print(f"digitize: exact numbers {exact / total:.2%} ({exact}/{total}), anywhere on page {bag / total:.2%}, "
               f"spurious {spurious / max(total_reads, 1):.2%} ({spurious}/{total_reads})")

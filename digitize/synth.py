@@ -206,11 +206,12 @@ def on_ruled_paper(page: SynthPage) -> SynthPage:
     return page
 
 
-def photograph(page: SynthPage, rng: np.random.Generator, angle: float = 4.0) -> SynthPage:
-    """Make a clean page look like a phone photo: rotation, uneven light, blur and sensor noise."""
+def photograph(page: SynthPage, rng: np.random.Generator, angle: float = 4.0, background: int = 255) -> SynthPage:
+    """Make a clean page look like a phone photo: rotation, uneven light, blur and sensor noise.
+    `background` shows where the turned page does not reach: white, or a scanner's black."""
     h, w = page.image.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    image = cv2.warpAffine(page.image, matrix, (w, h), borderValue=255).astype(np.float32)
+    image = cv2.warpAffine(page.image, matrix, (w, h), borderValue=background).astype(np.float32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light = 0.6 + 0.4 * (xx / w) * (0.7 + 0.3 * yy / h)  # a shadow falling from the left
     image = cv2.GaussianBlur(image * light, (0, 0), 1.0)
