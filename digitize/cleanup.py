@@ -211,19 +211,41 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
 
 
 def _solid_dark_along_a_side(dark: np.ndarray) -> np.ndarray:
-    """The big, solid dark regions that cover most of a side of the image."""
+    """The big, solid dark regions that cover most of a side of the image, and the wedges of a
+    scanner's black background where a turned page does not reach its edges."""
     h, w = dark.shape
     count, labels, stats = components(dark)
     _, _, bw, bh, area = (stats[:, i] for i in range(5))
     # Along a side: a digit cut out tightly touches the sides too, but covers little of them.
     along = np.zeros(count, bool)
+    reach = np.zeros(count, bool)
     for side in _sides(labels):
-        along |= np.bincount(side, minlength=count) >= MARGIN_SIDE_SHARE * side.size
+        touched = np.bincount(side, minlength=count)
+        along |= touched >= MARGIN_SIDE_SHARE * side.size
+        reach |= touched >= WEDGE_SIDE_SHARE * side.size
     solid = area > 0.6 * bw * bh
     big = (area > 0.01 * h * w) & ((bh > 0.3 * h) | (bw > 0.3 * w))
     drop = along & solid & big
+    if min(h, w) >= PAGE_SHORT_SIDE:
+        for label in np.flatnonzero(reach & ~drop):
+            drop[label] = label > 0 and _wedge(labels, stats[label], label)
     drop[0] = False
     return components_mask(labels, drop)
+
+
+#: A scanner's black background shows past a turned page's edges in wedges: each runs along at
+#: least WEDGE_SIDE_SHARE of a side and fills WEDGE_SOLIDITY of its convex hull (a triangle).
+#: Looked for on pages only: in a cell cut out, a rule along a side is as solid.
+WEDGE_SIDE_SHARE = 0.25
+WEDGE_SOLIDITY = 0.9
+
+
+def _wedge(labels: np.ndarray, stat: np.ndarray, label: int) -> bool:
+    x, y, w, h, area = (int(v) for v in stat)
+    own = (labels[y : y + h, x : x + w] == label).astype(np.uint8)
+    contours, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.contourArea(cv2.convexHull(np.concatenate(contours)))
+    return hull > 0 and area >= WEDGE_SOLIDITY * hull
 
 
 def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:

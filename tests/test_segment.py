@@ -1178,6 +1178,18 @@ def test_a_page_scanned_turned_with_black_wedges_at_its_edges_is_dark_writing_on
     assert len(segment_page("page.png", 1, turned).numbers) == len(page.truth)
 
 
+def test_the_black_wedges_beside_a_turned_page_leave_no_slivers_read_as_ones():
+    """Lighting normalization leaves only a wedge's ragged edge as ink: thin slivers along the
+    page's sides, read as '1's. A wedge is a scan margin, though it covers under half a side."""
+    from digitize.reader import segment_page
+    from digitize.synth import free_page, photograph
+
+    rng = np.random.default_rng(3)
+    page = photograph(free_page(rng, dpi=300, lines=4, per_line=2), rng, angle=2.0, background=0)
+    numbers = segment_page("page.png", 1, page.image).numbers
+    assert len(numbers) == len(page.truth)
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
