@@ -10,6 +10,7 @@ numbers (a read whose box overlaps the truth and whose digits all match), spurio
     python bench/pages.py --skew 10                  # pages turned up to ±10° (default ±2.5°)
     python bench/pages.py --scan border              # a scanner's black border all round each page
     python bench/pages.py --scan wedges --skew 7     # its black background where a turned page ends
+    python bench/pages.py --scan punched             # ... and through a page's punched holes
     python bench/pages.py --scaling 10 100 1000      # time and peak memory as the batch grows
 
 For --scaling, at most 100 distinct pages are generated and linked again under new names.
@@ -61,9 +62,18 @@ SCANS = {
     "white": "on a white lid",
     "border": "on a black background larger than the page, a border all round it",
     "wedges": "on a black background the page's size, showing in wedges where the turned page does not reach",
+    "punched": "on a black background larger than the page, which shows through three punched holes",
 }
 #: The black border's width at 300 dpi.
 BORDER = 60
+
+
+def punched(page: SynthPage) -> SynthPage:
+    """Three binder holes 6 mm across in the left margin, at 300 dpi."""
+    h, w = page.image.shape
+    for y in (h // 5, h // 2, 4 * h // 5):
+        cv2.circle(page.image, (w // 25, y), 35, 0, -1)
+    return page
 
 
 def with_black_border(page: SynthPage) -> SynthPage:
@@ -79,7 +89,9 @@ def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free", s
     truth = {}
     for index in range(count):
         page = KINDS[kind](rng, glyph)
-        if scan == "border":  # the scan area is larger than the page, and the page is turned in it
+        if scan == "punched":
+            page = punched(page)
+        if scan in ("border", "punched"):  # the scan area is larger than the page, and the page is turned in it
             page = with_black_border(page)
         page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)), background=255 if scan == "white" else 0)
         name = folder / f"page{index:04d}.jpg"
