@@ -381,7 +381,38 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:
         return Layout(_within_side_rules(cleaned, vertical), [Field("image", 0, 0, w, h)])
-    return Layout(cleaned, group_combs(boxes))
+    return Layout(_without_blots(cleaned), group_combs(boxes))
+
+
+#: On a page, a solid round blot, at least BLOT_PENS pen widths thick, filling BLOT_FILL of its
+#: box, with no hole and at most BLOT_ASPECT times as wide as tall or tall as wide, is a punch
+#: hole (black on a scanner's black backing) or an ink blot, not writing: it read as '0'.
+BLOT_PENS = 2.5
+BLOT_FILL = 0.7
+BLOT_ASPECT = 2.0
+
+
+def _without_blots(ink: np.ndarray) -> np.ndarray:
+    pen = _pen_width(ink)
+    if pen == 0:
+        return ink
+    distance = cv2.distanceTransform((ink > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    deep = distance >= BLOT_PENS * pen / 2
+    if not deep.any():
+        return ink
+    count, labels, stats = components(ink)
+    blots = np.zeros(count, bool)
+    for label in np.unique(labels[deep]):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < BLOT_FILL * w * h or max(w, h) > BLOT_ASPECT * min(w, h):
+            continue
+        own = (labels[y : y + h, x : x + w] == label).astype(np.uint8)
+        _, hierarchy = cv2.findContours(own, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        blots[label] = hierarchy is None or not (hierarchy[0][:, 3] >= 0).any()  # no hole in it
+    blots[0] = False
+    if not blots.any():
+        return ink
+    return cv2.bitwise_and(ink, cv2.bitwise_not(components_mask(labels, blots)))
 
 
 #: A cut-out cell's side rule lies within this share of the image's width from its side.

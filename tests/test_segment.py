@@ -1190,6 +1190,19 @@ def test_the_black_wedges_beside_a_turned_page_leave_no_slivers_read_as_ones():
     assert len(numbers) == len(page.truth)
 
 
+def test_punch_holes_in_a_page_s_margin_are_no_numbers():
+    """Holes punched for a binder come out black on a scanner's black backing: solid discs many
+    pen widths thick, with no hole of their own, read as '0's or joined to a number beside."""
+    from digitize.reader import segment_page
+    from digitize.synth import free_page
+
+    page = free_page(np.random.default_rng(3), lines=4, per_line=2)
+    h, w = page.image.shape
+    for y in (h // 5, h // 2, 4 * h // 5):
+        cv2.circle(page.image, (w // 25, y), 18, 0, -1)
+    assert len(segment_page("page.png", 1, page.image).numbers) == len(page.truth)
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
