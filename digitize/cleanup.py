@@ -241,11 +241,16 @@ WEDGE_SOLIDITY = 0.9
 
 
 def _wedge(labels: np.ndarray, stat: np.ndarray, label: int) -> bool:
-    x, y, w, h, area = (int(v) for v in stat)
-    own = (labels[y : y + h, x : x + w] == label).astype(np.uint8)
-    contours, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    hull = cv2.contourArea(cv2.convexHull(np.concatenate(contours)))
-    return hull > 0 and area >= WEDGE_SOLIDITY * hull
+    x, y, w, h, _ = (int(v) for v in stat)
+    return solidity(labels[y : y + h, x : x + w] == label) >= WEDGE_SOLIDITY
+
+
+def solidity(mask: np.ndarray) -> float:
+    """The mask's pixels over the area of its convex hull: about 1 for a disc or a triangle,
+    less for a stroke that bends back on itself."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.contourArea(cv2.convexHull(np.concatenate(contours))) if contours else 0.0
+    return float(np.count_nonzero(mask)) / hull if hull > 0 else 0.0
 
 
 def estimate_skew(ink: np.ndarray, max_angle: float = 15.0) -> float:
