@@ -384,15 +384,16 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     return Layout(_without_blots(cleaned), group_combs(boxes))
 
 
-#: On a page, a solid round blob, at least BLOT_PENS pen widths thick, filling BLOT_FILL of its
-#: box and BLOT_SOLIDITY of its convex hull, at most BLOT_ASPECT times as wide as tall or tall
-#: as wide, is a punch hole (black on a scanner's black backing), not writing: it read as '0'.
+#: On a page, a solid round blob, at least BLOT_THICK pixels from its edge somewhere (at ~150
+#: dpi: a pen's stroke is 2-8), filling BLOT_FILL of its box and BLOT_SOLIDITY of its convex
+#: hull, at most BLOT_ASPECT times as wide as tall or tall as wide, is a punch hole (black on a
+#: scanner's black backing), not writing: it read as '0'.
 #: A bold digit filled in by its ink is as thick, but bends (0.94-0.95 of its hull against
 #: 1.02-1.05 for holes, whole or cut by the scan's margin). Only blobs at least BLOT_SIDE
 #: pixels (at ~150 dpi) each way, in the page's margin (within BLOT_MARGIN of its width or
 #: height from a side, where binders punch), are looked at: a hole is 35 pixels across, and a
 #: narrow '8' written boldly enough fills its ellipse.
-BLOT_PENS = 2.5
+BLOT_THICK = 8
 BLOT_FILL = 0.7
 BLOT_SOLIDITY = 0.98
 BLOT_ASPECT = 2.0
@@ -401,7 +402,7 @@ BLOT_MARGIN = 0.12
 
 
 def _without_blots(ink: np.ndarray) -> np.ndarray:
-    """The page's ink less its punch holes (see BLOT_PENS)."""
+    """The page's ink less its punch holes (see BLOT_THICK)."""
     count, labels, stats = components(ink)
     x, y, w, h, area = stats.T
     shaped = (area >= BLOT_FILL * w * h) & (np.minimum(w, h) >= BLOT_SIDE) & (np.maximum(w, h) <= BLOT_ASPECT * np.minimum(w, h))
@@ -412,12 +413,11 @@ def _without_blots(ink: np.ndarray) -> np.ndarray:
     shaped[0] = False
     if not shaped.any():
         return ink  # the common case: a page's writing has no solid round blob that big
-    deepest = BLOT_PENS * _pen_width(ink) / 2
     blots = np.zeros(count, bool)
     for label in np.flatnonzero(shaped):
         left, top, bw, bh, _ = (int(v) for v in stats[label])
         own = (labels[top : top + bh, left : left + bw] == label).astype(np.uint8)
-        thick = cv2.distanceTransform(np.pad(own, 1), cv2.DIST_L2, 3).max() >= deepest
+        thick = cv2.distanceTransform(np.pad(own, 1), cv2.DIST_L2, 3).max() >= BLOT_THICK
         blots[label] = thick and solidity(own) >= BLOT_SOLIDITY
     if not blots.any():
         return ink
