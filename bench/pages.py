@@ -11,6 +11,7 @@ numbers (a read whose box overlaps the truth and whose digits all match), spurio
     python bench/pages.py --scan border              # a scanner's black border all round each page
     python bench/pages.py --scan wedges --skew 7     # its black background where a turned page ends
     python bench/pages.py --scan punched             # ... and through a page's punched holes
+    python bench/pages.py --scan desk                # photographed on a dark desk, in perspective
     python bench/pages.py --scaling 10 100 1000      # time and peak memory as the batch grows
 
 For --scaling, at most 100 distinct pages are generated and linked again under new names.
@@ -36,7 +37,8 @@ from digitize.batch import RunOptions, list_inputs, read_files
 from digitize.data import load_mnist
 from digitize.model import Classifier
 from digitize.output import CsvWriter
-from digitize.synth import SynthPage, Truth, form_page, free_page, mnist_glyphs, on_ruled_paper, photograph, table_page
+from digitize.synth import (SynthPage, Truth, form_page, free_page, mnist_glyphs, on_a_desk, on_ruled_paper, photograph,
+                            table_page)
 
 
 def squared_page(rng: np.random.Generator, glyph) -> SynthPage:
@@ -63,6 +65,7 @@ SCANS = {
     "border": "on a black background larger than the page, a border all round it",
     "wedges": "on a black background the page's size, showing in wedges where the turned page does not reach",
     "punched": "on a black background larger than the page, which shows through three punched holes",
+    "desk": "photographed lying on a dark desk, in perspective",
 }
 #: The black border's width at 300 dpi.
 BORDER = 60
@@ -94,6 +97,8 @@ def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free", s
         if scan in ("border", "punched"):  # the scan area is larger than the page, and the page is turned in it
             page = with_black_border(page)
         page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)), background=255 if scan == "white" else 0)
+        if scan == "desk":
+            page = on_a_desk(page, rng)
         name = folder / f"page{index:04d}.jpg"
         cv2.imwrite(str(name), page.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         truth[str(name)] = page.truth

@@ -225,6 +225,26 @@ def photograph(page: SynthPage, rng: np.random.Generator, angle: float = 4.0, ba
     return SynthPage(np.clip(image, 0, 255).astype(np.uint8), truth)
 
 
+def on_a_desk(page: SynthPage, rng: np.random.Generator, desk: int = 60) -> SynthPage:
+    """The page photographed lying on a desk of this gray: smaller than the photo, in
+    perspective, the desk's grain around it."""
+    h, w = page.image.shape
+    height, width = int(h * 1.3), int(w * 1.3)
+    corners = np.float32([[0.12, 0.1], [0.88, 0.1], [0.9, 0.9], [0.1, 0.9]]) * np.float32([width, height])
+    corners += (rng.uniform(-0.04, 0.04, corners.shape) * w).astype(np.float32)
+    matrix = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), corners)
+    grain = cv2.GaussianBlur(desk + rng.normal(0, 12, (height, width)), (0, 0), 2)
+    sheet = cv2.warpPerspective(np.full_like(page.image, 255), matrix, (width, height)) > 128
+    image = np.where(sheet, cv2.warpPerspective(page.image, matrix, (width, height)), np.clip(grain, 0, 255))
+    truth = []
+    for item in page.truth:
+        x, y, bw, bh = item.box
+        box = np.float32([[[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]])
+        lo, hi = (lambda points: (points.min(0), points.max(0)))(cv2.perspectiveTransform(box, matrix)[0])
+        truth.append(Truth(item.field, item.number, (int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1]))))
+    return SynthPage(image.astype(np.uint8), truth)
+
+
 def sample_set(seed: int = 7) -> dict[str, list[SynthPage]]:
     """The pages of samples/: file name → its pages (a form, free-form numbers, a table, a photo)."""
     rng = np.random.default_rng(seed)
