@@ -188,6 +188,47 @@ def strokes(sure: np.ndarray, faint: np.ndarray, min_area: int) -> np.ndarray:
     return components_mask(labels, keep)
 
 
+#: A page photographed lying on a darker surface (a desk, a scanner's lid) is a light region
+#: covering SHEET_LEAST to SHEET_MOST of a page-sized image, filling SHEET_SOLIDITY of its
+#: convex hull (a sheet is a quadrilateral, in perspective), whose edge is a step: just
+#: inside it the image is at least SHEET_STEP gray levels lighter than just outside. A shadow
+#: across a page is a slope, not a step.
+SHEET_LEAST = 0.3
+SHEET_MOST = 0.9
+SHEET_SOLIDITY = 0.95
+SHEET_STEP = 50
+
+
+def photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
+    """The sheet of paper in a photo of a page lying on a darker surface, less a fringe along
+    its edge (the surface, textured or as dark as ink, is no paper and no writing); None where
+    the image is no such photo."""
+    h, w = gray.shape
+    if min(h, w) < PAGE_SHORT_SIDE:
+        return None
+    small = max(1, min(h, w) // 400)  # the sheet's outline needs no more than ~400 pixels
+    reduced = cv2.resize(gray, (w // small, h // small), interpolation=cv2.INTER_AREA)
+    light = cv2.threshold(reduced, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+    contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline)
+    area, hull_area = cv2.contourArea(outline), cv2.contourArea(hull)
+    if not (SHEET_LEAST * light.size <= hull_area <= SHEET_MOST * light.size) or area < SHEET_SOLIDITY * hull_area:
+        return None
+    sheet = np.zeros_like(reduced)
+    cv2.fillPoly(sheet, [hull], 255)
+    ring = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
+    inside = cv2.subtract(sheet, cv2.erode(sheet, ring)) > 0
+    outside = cv2.subtract(cv2.dilate(sheet, ring), sheet) > 0
+    if not outside.any() or reduced[inside].mean() - reduced[outside].mean() < SHEET_STEP:
+        return None
+    sheet = cv2.resize(sheet, (w, h), interpolation=cv2.INTER_NEAREST)
+    fringe = max(3, min(h, w) // 100)
+    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * fringe + 1, 2 * fringe + 1)))
+
+
 def dark_margins(gray: np.ndarray) -> np.ndarray:
     """Scanner background and page edges: big dark regions touching the border, plus a fringe.
 
@@ -374,9 +415,12 @@ GRAY_DESKEW = 3.0
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
-    if _dark_ground(gray):
+    sheet = photographed_sheet(gray)
+    if sheet is None and _dark_ground(gray):
         gray = cv2.bitwise_not(gray)
     paper = cv2.bitwise_not(dark_margins(gray))
+    if sheet is not None:
+        paper = cv2.bitwise_and(paper, sheet)
     normalized = normalize_lighting(gray)
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
     ink, sure = _binary(normalized, paper, min_area)

@@ -1222,6 +1222,18 @@ def test_a_digit_filled_in_by_its_ink_is_no_punch_hole(blot, where):
     assert any(abs(x - where) < 30 and abs(cy - 335) < 10 and h >= 45 for x, cy, h in boxes)
 
 
+@pytest.mark.parametrize("desk", [60, 130])
+def test_a_page_photographed_on_a_desk_is_read_on_the_sheet_only(desk):
+    """A dark desk around the sheet made the photo a dark ground (nothing read); a mid-gray
+    desk's grain was read as digits. The sheet is a light quadrilateral with a step at its edge."""
+    from digitize.reader import segment_page
+    from digitize.synth import free_page, on_a_desk
+
+    rng = np.random.default_rng(3)
+    page = on_a_desk(free_page(rng, lines=4, per_line=2), rng, desk)
+    assert len(segment_page("photo.jpg", 1, page.image).numbers) == len(page.truth)
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
