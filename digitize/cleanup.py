@@ -197,6 +197,8 @@ SHEET_LEAST = 0.3
 SHEET_MOST = 0.9
 SHEET_SOLIDITY = 0.95
 SHEET_STEP = 50
+#: The sheet's outline is found on the image made about this many pixels on its short side.
+SHEET_PIXELS = 200
 
 
 def photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
@@ -206,8 +208,9 @@ def photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
     h, w = gray.shape
     if min(h, w) < PAGE_SHORT_SIDE:
         return None
-    small = max(1, min(h, w) // 400)  # the sheet's outline needs no more than ~400 pixels
-    reduced = cv2.resize(gray, (w // small, h // small), interpolation=cv2.INTER_AREA)
+    small = max(1, min(h, w) // SHEET_PIXELS)  # whole blocks: INTER_AREA's fast path
+    reduced = cv2.resize(gray[: h // small * small, : w // small * small], (w // small, h // small),
+                         interpolation=cv2.INTER_AREA)
     light = cv2.threshold(reduced, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
     contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
@@ -219,7 +222,7 @@ def photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
         return None
     sheet = np.zeros_like(reduced)
     cv2.fillPoly(sheet, [hull], 255)
-    ring = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
+    ring = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     inside = cv2.subtract(sheet, cv2.erode(sheet, ring)) > 0
     outside = cv2.subtract(cv2.dilate(sheet, ring), sheet) > 0
     if not outside.any() or reduced[inside].mean() - reduced[outside].mean() < SHEET_STEP:

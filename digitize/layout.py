@@ -402,26 +402,36 @@ BLOT_MARGIN = 0.12
 
 
 def _without_blots(ink: np.ndarray) -> np.ndarray:
-    """The page's ink less its punch holes (see BLOT_THICK)."""
+    """The page's ink less its punch holes (see BLOT_THICK), looked for in each margin strip."""
+    h, w = ink.shape
+    across, down = int(BLOT_MARGIN * w), int(BLOT_MARGIN * h)
+    cleaned = ink
+    # Each strip with the side it shares with the rest of the page.
+    for strip, inner in ((np.s_[:, :across], "right"), (np.s_[:, w - across :], "left"),
+                         (np.s_[:down, :], "bottom"), (np.s_[h - down :, :], "top")):
+        holes = _punch_holes(ink[strip], inner)
+        if holes is not None:
+            cleaned = cleaned.copy() if cleaned is ink else cleaned
+            cleaned[strip] = cv2.bitwise_and(cleaned[strip], cv2.bitwise_not(holes))
+    return cleaned
+
+
+def _punch_holes(ink: np.ndarray, inner: str) -> np.ndarray | None:
+    """The punch holes in this margin strip (a mask), or None. A blob reaching the strip's
+    `inner` side runs on into the page: a bold digit's stroke, cut there, can look as solid."""
     count, labels, stats = components(ink)
     x, y, w, h, area = stats.T
     shaped = (area >= BLOT_FILL * w * h) & (np.minimum(w, h) >= BLOT_SIDE) & (np.maximum(w, h) <= BLOT_ASPECT * np.minimum(w, h))
-    page_h, page_w = ink.shape
-    margin = ((x + w <= BLOT_MARGIN * page_w) | (x >= (1 - BLOT_MARGIN) * page_w)
-              | (y + h <= BLOT_MARGIN * page_h) | (y >= (1 - BLOT_MARGIN) * page_h))
-    shaped &= margin
+    strip_h, strip_w = ink.shape
+    shaped &= {"right": x + w < strip_w, "left": x > 0, "bottom": y + h < strip_h, "top": y > 0}[inner]
     shaped[0] = False
-    if not shaped.any():
-        return ink  # the common case: a page's writing has no solid round blob that big
-    blots = np.zeros(count, bool)
-    for label in np.flatnonzero(shaped):
+    holes = np.zeros(count, bool)
+    for label in np.flatnonzero(shaped):  # most pages have none
         left, top, bw, bh, _ = (int(v) for v in stats[label])
         own = (labels[top : top + bh, left : left + bw] == label).astype(np.uint8)
         thick = cv2.distanceTransform(np.pad(own, 1), cv2.DIST_L2, 3).max() >= BLOT_THICK
-        blots[label] = thick and solidity(own) >= BLOT_SOLIDITY
-    if not blots.any():
-        return ink
-    return cv2.bitwise_and(ink, cv2.bitwise_not(components_mask(labels, blots)))
+        holes[label] = thick and solidity(own) >= BLOT_SOLIDITY
+    return components_mask(labels, holes) if holes.any() else None
 
 
 #: A cut-out cell's side rule lies within this share of the image's width from its side.
