@@ -201,7 +201,7 @@ SHEET_STEP = 50
 SHEET_PIXELS = 200
 
 
-def photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
+def _photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
     """The sheet of paper in a photo of a page lying on a darker surface, less a fringe along
     its edge (the surface, textured or as dark as ink, is no paper and no writing); None where
     the image is no such photo."""
@@ -418,7 +418,7 @@ GRAY_DESKEW = 3.0
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
-    sheet = photographed_sheet(gray)
+    sheet = _photographed_sheet(gray)
     if sheet is None and _dark_ground(gray):
         gray = cv2.bitwise_not(gray)
     paper = cv2.bitwise_not(dark_margins(gray))
