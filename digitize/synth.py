@@ -216,13 +216,20 @@ def photograph(page: SynthPage, rng: np.random.Generator, angle: float = 4.0, ba
     light = 0.6 + 0.4 * (xx / w) * (0.7 + 0.3 * yy / h)  # a shadow falling from the left
     image = cv2.GaussianBlur(image * light, (0, 0), 1.0)
     image += rng.normal(0, 6, image.shape).astype(np.float32)
-    truth = []
-    for item in page.truth:
-        x, y, bw, bh = item.box
-        corners = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], float) @ matrix.T
-        lo, hi = corners.min(0), corners.max(0)
-        truth.append(Truth(item.field, item.number, (int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1]))))
+    truth = _moved(page.truth, lambda corners: np.c_[corners, np.ones(len(corners))] @ matrix.T)
     return SynthPage(np.clip(image, 0, 255).astype(np.uint8), truth)
+
+
+def _moved(truth: list[Truth], move: Callable[[np.ndarray], np.ndarray]) -> list[Truth]:
+    """Each number's box, once `move` has taken its four corners (N x 2) where the page went:
+    the box around them."""
+    moved = []
+    for item in truth:
+        x, y, bw, bh = item.box
+        corners = move(np.array([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]], float))
+        lo, hi = corners.min(0), corners.max(0)
+        moved.append(Truth(item.field, item.number, (int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1]))))
+    return moved
 
 
 def on_a_desk(page: SynthPage, rng: np.random.Generator, desk: int = 60) -> SynthPage:
@@ -236,12 +243,7 @@ def on_a_desk(page: SynthPage, rng: np.random.Generator, desk: int = 60) -> Synt
     grain = cv2.GaussianBlur(desk + rng.normal(0, 12, (height, width)), (0, 0), 2)
     sheet = cv2.warpPerspective(np.full_like(page.image, 255), matrix, (width, height)) > 128
     image = np.where(sheet, cv2.warpPerspective(page.image, matrix, (width, height)), np.clip(grain, 0, 255))
-    truth = []
-    for item in page.truth:
-        x, y, bw, bh = item.box
-        box = np.float32([[[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]])
-        lo, hi = (lambda points: (points.min(0), points.max(0)))(cv2.perspectiveTransform(box, matrix)[0])
-        truth.append(Truth(item.field, item.number, (int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1]))))
+    truth = _moved(page.truth, lambda corners: cv2.perspectiveTransform(np.float32([corners]), matrix)[0])
     return SynthPage(image.astype(np.uint8), truth)
 
 
