@@ -295,7 +295,7 @@ def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> 
     the edges too, but at points, fills more of its box, and is the field's only writing: it
     touches all four sides, and has at most specks of its own ink beside it."""
     _, _, w, h = region
-    top, bottom, left, right = _edges_touched(blob, region)
+    edges = top, bottom, left, right = _edges_touched(blob, region)
     if len(blobs) == 1 or (top and bottom and left and right and not _beside_writing(blob, blobs)):
         return False
     across = blob.h >= 0.5 * h or blob.w >= 0.5 * w
@@ -305,9 +305,14 @@ def _frame(blob: Blob, blobs: list[Blob], region: tuple[int, int, int, int]) -> 
     margin = top and bottom and along and blob.w >= 0.3 * w
     # A box's rules around the digits written in it, thick beside a small cell: no digit
     # holds another in its box and runs straight along two of its sides.
-    frame = (top + bottom + left + right >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h
-             and _holds_writing(blob, blobs) and _ruled_corner(blob.mask > 0))
+    frame = _shaped_like_a_frame(blob, edges) and _holds_writing(blob, blobs) and _ruled_corner(blob.mask > 0)
     return corner or margin or frame
+
+
+def _shaped_like_a_frame(blob: Blob, edges: tuple[bool, bool, bool, bool]) -> bool:
+    """Along three of the field's edges (`edges`: see `_edges_touched`), with under
+    FRAME_AROUND_INK of its box inked: a small cell's frame of thick rules, or what is left of it."""
+    return sum(edges) >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h
 
 
 def _holds_writing(blob: Blob, blobs: list[Blob]) -> bool:
@@ -933,7 +938,7 @@ CORNER_BAND = 6
 def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     """Whether the blob is what a cut left of the grid's rules at the field's edges."""
     _, _, w, h = region
-    top, bottom, left, right = _edges_touched(blob, region)
+    edges = top, bottom, left, right = _edges_touched(blob, region)
     if blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w:
         if left or right or (_by_a_side(blob, region, RULE_END_STRIP * w) and (top or bottom)):
             return True
@@ -941,9 +946,8 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
         return True
     if top and bottom and (left or right) and blob.w <= MARGIN_STRIP * w:
         return True
-    if top + bottom + left + right >= 3 and blob.area < FRAME_AROUND_INK * blob.w * blob.h:
-        if sum(_ruled_sides(blob.mask > 0)) >= 3:
-            return True  # the box's frame, its rules thick beside a small cell
+    if _shaped_like_a_frame(blob, edges) and sum(_ruled_sides(blob.mask > 0)) >= 3:
+        return True  # the box's frame, its rules thick beside a small cell
     sparse = blob.area < FRAME_INK * blob.w * blob.h
     return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
 
