@@ -1084,15 +1084,21 @@ def test_a_tightly_cut_one_is_read_whole():
     assert len(numbers) == 1 and [b.h for b in numbers[0].blobs] == [64]
 
 
+def like_a_scan(image: np.ndarray, blur: float = 0.0) -> np.ndarray:
+    """The image blurred (a Gaussian of this sigma, if any) and with a scan's noise, the same
+    noise every run."""
+    if blur:
+        image = cv2.GaussianBlur(image, (0, 0), blur)
+    return np.clip(image + np.random.default_rng(0).normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+
+
 def scanned_cell_framed_by_its_rules(text: str) -> np.ndarray:
     """A cell cut out along the outside of its rules, which frame the image, on gray paper,
     blurred and noisy like a scan."""
     image = np.full((100, 200), 200, np.uint8)
     cv2.rectangle(image, (1, 1), (198, 98), 40, 3)
     write(image, text, 30, 75, scale=2.0, thickness=5)
-    image = cv2.GaussianBlur(image, (0, 0), 1.0)
-    noise = np.random.default_rng(0).normal(0, 6, image.shape)
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    return like_a_scan(image, blur=1.0)
 
 
 def test_a_cell_framed_by_its_rules_is_dark_writing_on_paper():
@@ -1123,8 +1129,7 @@ def test_a_cell_framed_by_hairline_rules_of_middling_gray_is_dark_writing_on_pap
     cell[0, :] = cell[:, 0] = cell[:, -1] = sides
     cell[-1, :] = foot
     write(cell, "26", 40, 75, scale=2.0, thickness=5)
-    cell = np.clip(cell + np.random.default_rng(0).normal(0, 6, cell.shape), 0, 255).astype(np.uint8)
-    numbers = segment_page("cell.png", 1, cell, mode="field").numbers
+    numbers = segment_page("cell.png", 1, like_a_scan(cell), mode="field").numbers
     assert [[b.h < 50 for b in number.blobs] for number in numbers] == [[True, True]]
 
 
@@ -1146,9 +1151,7 @@ def test_a_first_digit_touching_a_leaning_side_rule_is_read():
     cell = np.full((72, 170), 200, np.uint8)
     cv2.line(cell, (1, 0), (3, 72), 45, 4)
     write(cell, "96", 4, 50, scale=1.4, thickness=3)
-    cell = cv2.GaussianBlur(cell, (0, 0), 1.0)
-    cell = np.clip(cell + np.random.default_rng(0).normal(0, 6, cell.shape), 0, 255).astype(np.uint8)
-    numbers = segment_page("cell.png", 1, cell, mode="field").numbers
+    numbers = segment_page("cell.png", 1, like_a_scan(cell, blur=1.0), mode="field").numbers
     assert [[b.h < 40 for b in number.blobs] for number in numbers] == [[True, True]]
 
 
