@@ -51,6 +51,7 @@ class CleanPage:
     sure: np.ndarray  # the ink without faint extensions: halos must not lengthen strokes into rules
     angle: float  # degrees the page was rotated by to deskew it (0 when straight)
     rotation: np.ndarray | None  # 2x3 affine from the original page to the deskewed one
+    darkness: np.ndarray  # how much darker than its paper each pixel is (0 paper, 255 black), deskewed
 
 
 #: The paper's brightness is estimated on a grid about this many cells across the short side.
@@ -429,15 +430,15 @@ def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
     ink, sure = _binary(normalized, paper, min_area)
     angle = estimate_skew(ink) if deskew else 0.0
     if angle == 0.0:
-        return CleanPage(ink, sure, 0.0, None)
+        return CleanPage(ink, sure, 0.0, None, cv2.bitwise_not(normalized))
     h, w = ink.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
     if abs(angle) >= GRAY_DESKEW:
-        normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
         paper = cv2.warpAffine(paper, matrix, (w, h), flags=cv2.INTER_NEAREST)
-        return CleanPage(*_binary(normalized, paper, min_area), angle, matrix)
+        return CleanPage(*_binary(normalized, paper, min_area), angle, matrix, cv2.bitwise_not(normalized))
     # One warp for both masks (sure ink is part of the ink): 255 sure, 128 faint only, 0 paper.
     both = cv2.warpAffine(cv2.max(cv2.bitwise_and(ink, 128), sure), matrix, (w, h), flags=cv2.INTER_NEAREST)
     ink = cv2.threshold(both, 0, 255, cv2.THRESH_BINARY)[1]
     sure = cv2.threshold(both, 128, 255, cv2.THRESH_BINARY)[1]
-    return CleanPage(ink, sure, angle, matrix)
+    return CleanPage(ink, sure, angle, matrix, cv2.bitwise_not(normalized))

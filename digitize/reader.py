@@ -19,7 +19,7 @@ from .augment import second_looks
 from .cleanup import clean_page, with_paper_border
 from .layout import analyze
 from .model import DIGITS, REJECT
-from .normalize import stroke_width, to_mnist
+from .normalize import shaded_ink, stroke_width, to_mnist
 from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, numbers_in_field, numbers_in_free_text, split_hypotheses
 
 Mode = Literal["auto", "page", "field"]
@@ -213,7 +213,9 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         numbers = [n for n in numbers if max(b.h for b in n.blobs) >= least]
         numbers += numbers_in_free_text(free, least)
         numbers = in_reading_order(numbers)
-    crops = [to_mnist(blob.mask) for number in numbers for blob in number.blobs]
+    for blob in (blob for number in numbers for blob in number.blobs):
+        blob.shade = clean.darkness[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w]
+    crops = [_crop(blob) for number in numbers for blob in number.blobs]
     index: list[list[list[list[int]]]] = []
     first = 0
     for number in numbers:  # one hypothesis per blob so far: the blob whole
@@ -232,6 +234,13 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
             for stage, spent in turned.seconds.items():
                 segments.seconds[stage] += spent
     return segments
+
+
+def _crop(blob: Blob) -> np.ndarray:
+    """A blob's 28x28 crop, in its ink's own shades where they are known."""
+    if blob.shade is None or blob.shade.shape != blob.mask.shape:
+        return to_mnist(blob.mask)
+    return to_mnist(shaded_ink(blob.mask, blob.shade))
 
 
 #: A field image that holds no number is read again inside a border of its paper this share of
@@ -491,10 +500,18 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], p
         for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)
-            crops.extend(to_mnist(piece.mask) for piece in pieces)
+            crops.extend(_crop(_shaded_like(piece, number.blobs[b])) for piece in pieces)
     if crops:
         segments.crops = np.concatenate([segments.crops, np.stack(crops)])
     return list(range(start, start + len(crops)))
+
+
+def _shaded_like(piece: Blob, whole: Blob) -> Blob:
+    """A piece cut from `whole`, given its share of the whole's shades."""
+    if whole.shade is not None:
+        top, left = piece.y - whole.y, piece.x - whole.x
+        piece.shade = whole.shade[top : top + piece.h, left : left + piece.w]
+    return piece
 
 
 def _as_narrow_as_one(blobs: list[Blob], index: int, reject: float, page_aspect: float | None) -> bool:
@@ -564,7 +581,9 @@ def turned_half(segments: Segments) -> Segments:
     (`classify` makes the cuts anew). Boxes stay in the page as read."""
     numbers, crops, index = [], [], []
     for number, per_blob in zip(reversed(segments.numbers), reversed(segments.index)):
-        blobs = [Blob(b.x, b.y, b.w, b.h, np.ascontiguousarray(b.mask[::-1, ::-1])) for b in reversed(number.blobs)]
+        blobs = [Blob(b.x, b.y, b.w, b.h, np.ascontiguousarray(b.mask[::-1, ::-1]),
+                      None if b.shade is None else np.ascontiguousarray(b.shade[::-1, ::-1]))
+                 for b in reversed(number.blobs)]
         numbers.append(NumberCandidate(number.field, blobs, number.height, number.cell_width))
         index.append([[[len(crops) + i]] for i in range(len(blobs))])
         crops += [np.rot90(segments.crops[hypotheses[0][0]], 2) for hypotheses in reversed(per_blob)]

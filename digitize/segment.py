@@ -27,6 +27,7 @@ class Blob:
     w: int
     h: int
     mask: np.ndarray  # binary crop, shape (h, w)
+    shade: np.ndarray | None = None  # the darkness of its box's pixels, where the reader knows it
 
     @functools.cached_property
     def area(self) -> int:

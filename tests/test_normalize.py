@@ -3,7 +3,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digitize.normalize import TARGET_STROKE, stroke_width, to_mnist
+from digitize.normalize import TARGET_STROKE, shaded_ink, stroke_width, to_mnist
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -59,3 +59,16 @@ def test_target_stroke_is_mnist_s_own(mnist_path):
     digits = np.load(mnist_path)["x_train"][:2000]
     widths = [stroke_width(np.where(d > 127, 255, 0).astype(np.uint8)) for d in digits]
     assert abs(TARGET_STROKE - float(np.median(widths))) < 0.15
+
+
+def test_shaded_ink_keeps_the_pen_s_pressure_and_a_soft_edge_but_nothing_further():
+    mask = np.zeros((60, 40), np.uint8)
+    mask[5:55, 16:24] = 255  # a stroke ...
+    shade = np.full(mask.shape, 30, np.uint8)  # ... on paper with a light texture
+    shade[5:30, 15:25] = 80  # its top half written light, with a lighter edge
+    shade[30:55, 15:25] = 200  # its foot pressed
+    ink = shaded_ink(mask, shade)
+    assert (ink[30:55, 16:24] == 255).all()  # the darkest tenth is full white
+    assert (abs(ink[5:30, 16:24].astype(int) - round(80 * 255 / 200)) <= 1).all()
+    assert ink[30:55, 15].min() > 0 and ink[30:55, 24].min() > 0  # the pixel round the stroke
+    assert not ink[:, :14].any() and not ink[:, 26:].any()  # the paper beyond it stays black

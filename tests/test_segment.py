@@ -765,6 +765,31 @@ def test_touching_digits_get_a_two_piece_hypothesis():
     assert left.x + left.w <= right.x + 2 and abs(left.w - right.w) < 0.35 * blob.w
 
 
+def test_crops_keep_the_ink_s_shades_whole_and_cut():
+    """A light stroke (a hairline lead-in, a faint bar) is dimmer in its crop than a pressed one,
+    as in MNIST's gray scans: in a blob's whole crop, and in the pieces it is cut into."""
+    from digitize.reader import classify, segment_page
+
+    def draw(image):
+        for x in (60, 113):  # two zeros written touching, their tops light
+            cv2.ellipse(image, (x, 60), (28, 40), 0, 180, 360, 130, 6)
+            cv2.ellipse(image, (x, 60), (28, 40), 0, 0, 180, 0, 6)
+    segments = segment_page("f", 1, page_with(draw, (120, 200)))
+    seen = []
+
+    def predict(crops):  # an unsure '8': the blob is cut
+        seen.append(crops.copy())
+        rows = np.zeros((len(crops), 11), np.float32)
+        rows[:, 8] = rows[:, 0] = 0.5
+        return rows
+    classify([segments], predict)
+    wholes, pieces = seen[0], seen[1]
+    assert len(wholes) == 1 and len(pieces) >= 2
+    for crop in [*wholes, *pieces]:
+        top, foot = crop[:14][crop[:14] > 100], crop[14:][crop[14:] > 100]
+        assert top.mean() < 0.75 * foot.mean()
+
+
 def read_touching_zeros(eight_certainty: float, reject: float = 0.0, zero_certainty: float = 1.0) -> tuple[list[str], int]:
     """Two zeros written touching, read with a model that calls the whole blob an '8' this
     sure, "not a digit" with `reject` (the rest '0'), and every cut piece a '0' this sure (the
