@@ -50,9 +50,10 @@ END_MARK = 0.5
 END_MARK_SURE = 0.99
 #: Cutting a blob multiplies its score by this: a split must be clearly better than the whole ...
 SPLIT_PENALTY = 0.85
-#: ... and each piece past the second by this: pieces of one digit often look like sure '1's,
-#: but three zeros written in one stroke must not lose to a two-piece cut that is less sure.
-EXTRA_PIECE_PENALTY = 0.95
+#: ... and each piece past the second by this: pieces of one digit often look like sure digits
+#: (a sliver of a '3' as a '5': '39' read '539'), but three zeros written in one stroke must
+#: not lose to a two-piece cut that is far less sure.
+EXTRA_PIECE_PENALTY = 0.8
 #: A blob is only cut when the model's belief that it is one digit is below this
 #: (or its belief that the blob is no digit at all is above DOUBT_REJECT: two digits touching
 #: keep some of that belief even when read as a fairly sure '4'; in the register cells 75% of
@@ -213,8 +214,11 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         numbers = [n for n in numbers if max(b.h for b in n.blobs) >= least]
         numbers += numbers_in_free_text(free, least)
         numbers = in_reading_order(numbers)
-    for blob in (blob for number in numbers for blob in number.blobs):
-        blob.shade = clean.darkness[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w]
+    for number in numbers:
+        tallest = max(blob.h for blob in number.blobs)
+        for blob in number.blobs:
+            if blob.h >= SHADED_HEIGHT * tallest:
+                blob.shade = clean.darkness[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w]
     crops = [_crop(blob) for number in numbers for blob in number.blobs]
     index: list[list[list[list[int]]]] = []
     first = 0
@@ -234,6 +238,12 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
             for stage, spent in turned.seconds.items():
                 segments.seconds[stage] += spent
     return segments
+
+
+#: A blob under this share of its number's tallest is judged in black and white: the model knows
+#: a dot or a comma as a crisp mark, and a gray one blown up to 20 px is a soft blob it takes
+#: for a digit ('14.000' read '146000').
+SHADED_HEIGHT = 0.5
 
 
 def _crop(blob: Blob) -> np.ndarray:
