@@ -848,9 +848,12 @@ def test_a_pair_read_as_a_fairly_sure_digit_is_cut_when_the_model_also_says_not_
     assert read_touching_zeros(0.85, reject=reject, zero_certainty=0.9)[0] == [expected]
 
 
-def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two():
-    """Whole: "not a digit". Every two-piece cut: '0' at 1.0 and 0.6 (0.77 x 0.85 = 0.66 with
-    the split penalty); every three-piece cut: three '0's at 0.999 (0.68 with the penalties)."""
+@pytest.mark.parametrize("two_piece, expected", [(0.6, "000"), (0.85, "00")])
+def test_three_zeros_in_one_stroke_beat_only_a_far_less_sure_cut_into_two(two_piece, expected):
+    """Whole: "not a digit". Every two-piece cut: '0' at 1.0 and `two_piece` (0.6: 0.77 x 0.85 =
+    0.66 with the split penalty; 0.85: 0.78); every three-piece cut: three '0's at 0.999 (0.68
+    with the penalties). Pieces of one digit often read as sure digits: a sliver of a '3' as a
+    '5' ('39' read '539')."""
     from digitize.reader import classify, decide, segment_page
 
     def draw(image):
@@ -866,11 +869,11 @@ def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two():
     hypotheses = segments.index[0][0]
     assert {len(ids) for ids in hypotheses} >= {1, 2, 3}
     for ids in hypotheses[1:]:
-        certainties = {2: [1.0, 0.6], 3: [0.999] * 3}.get(len(ids), [0.5] * len(ids))
+        certainties = {2: [1.0, two_piece], 3: [0.999] * 3}.get(len(ids), [0.5] * len(ids))
         probabilities[ids] = 0.0
         probabilities[ids, 0] = certainties
         probabilities[ids, 6] = 1.0 - np.array(certainties)
-    assert [read.number for read in decide(segments, probabilities)] == ["000"]
+    assert [read.number for read in decide(segments, probabilities)] == [expected]
 
 
 def unsure_ones_then_sure_sevens(reject: float = 0.0):
