@@ -1,7 +1,8 @@
 """Make MNIST look like digits cut from real scans, and make "not a digit" examples.
 
-Every augmented digit goes back through `to_mnist`, so the model trains on exactly the kind of
-image the page reader will hand it. The reject class (index 10) teaches the model to say
+Every augmented digit goes back through `to_mnist`, so the model trains on the kind of image
+the page reader will hand it (the reader's crops keep the ink's shades; the simulated scans
+here are binarized, as the bundled model was trained). The reject class (index 10) teaches the model to say
 "not a digit" for the marks that segmentation lets through: dashes, dots, commas, ruling
 remnants, background texture and several digits stuck together.
 """
