@@ -67,10 +67,11 @@ def shaded_ink(mask: np.ndarray, shade: np.ndarray) -> np.ndarray:
     shape), with the pixel round it for a soft edge. MNIST digits are gray scans: a pressed
     stroke is full white, a hairline lead-in or a light, faint bar dimmer, and the model weighs
     them so. Scaled so the darkest tenth of the stroke is full white: a pale pen reads like a dark one."""
-    inked = mask > 0
-    if not inked.any():
+    stroke = shade[mask > 0]
+    if stroke.size == 0:
         return mask
-    full = max(float(np.percentile(shade[inked], SHADE_FULL)), 1.0)
+    rank = round(SHADE_FULL / 100 * (stroke.size - 1))  # np.percentile, without its 25 us a crop
+    full = max(float(np.partition(stroke, rank)[rank]), 1.0)
     ink = cv2.convertScaleAbs(shade, alpha=255.0 / full)
     ink[cv2.dilate(mask, _GROW) == 0] = 0
     return ink
