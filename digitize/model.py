@@ -48,7 +48,8 @@ def import_keras() -> Any:
     import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    import keras
+    with _quiet_output():  # TensorFlow's native start-up lines ("oneDNN custom operations are on")
+        import keras       # come before its log level is read
 
     try:
         from absl import logging as absl_logging

@@ -39,6 +39,14 @@ def test_help_does_not_import_tensorflow():
     assert done.returncode == 0, done.stderr
 
 
+def test_importing_tensorflow_prints_nothing():
+    """`digitize train` and `evaluate` import TensorFlow; its native start-up lines ("oneDNN
+    custom operations are on", written before its log level is read) are silenced."""
+    done = subprocess.run([sys.executable, "-c", "from digitize.model import import_keras; import_keras()"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
+
+
 def test_bad_option_value_is_usage_error(tmp_path):
     result = invoke("run", str(tmp_path), "-o", str(tmp_path / "o.csv"), "--min-confidence", "2")
     assert result.exit_code == 2 and "min-confidence" in result.output
