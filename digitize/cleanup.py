@@ -200,12 +200,59 @@ SHEET_SOLIDITY = 0.95
 SHEET_STEP = 50
 #: The sheet's outline is found on the image made about this many pixels on its short side.
 SHEET_PIXELS = 200
+#: A sheet's outline fits four corners within this share of its length: a page's corners, not a
+#: curled or torn edge.
+SHEET_CORNER_FIT = 0.02
 
 
 def _photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
     """The sheet of paper in a photo of a page lying on a darker surface, less a fringe along
     its edge (the surface, textured or as dark as ink, is no paper and no writing); None where
     the image is no such photo."""
+    found = _sheet_outline(gray)
+    if found is None:
+        return None
+    hull, reduced_size = found
+    h, w = gray.shape
+    sheet = np.zeros(reduced_size[::-1], np.uint8)
+    cv2.fillPoly(sheet, [hull], 255)
+    sheet = cv2.resize(sheet, (w, h), interpolation=cv2.INTER_NEAREST)
+    fringe = max(3, min(h, w) // 100)
+    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * fringe + 1, 2 * fringe + 1)))
+
+
+def flattened_sheet(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A photographed sheet with four clear corners, warped flat into an upright rectangle of
+    its own size, and the 3x3 homography that took it there; None where the image holds no
+    such sheet. Ruled boxes and combs photographed in perspective are boxes again."""
+    found = _sheet_outline(gray)
+    if found is None:
+        return None
+    hull, (reduced_width, reduced_height) = found
+    corners = cv2.approxPolyDP(hull, SHEET_CORNER_FIT * cv2.arcLength(hull, True), True)
+    if len(corners) != 4:
+        return None
+    h, w = gray.shape
+    corners = (corners.reshape(4, 2) + 0.5) * np.float32([w / reduced_width, h / reduced_height])
+    by_sum, by_difference = corners.sum(1), np.diff(corners, axis=1).ravel()
+    top_left, bottom_right = corners[by_sum.argmin()], corners[by_sum.argmax()]
+    top_right, bottom_left = corners[by_difference.argmin()], corners[by_difference.argmax()]
+    quad = np.float32([top_left, top_right, bottom_right, bottom_left])
+    width = int(round((np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2))
+    height = int(round((np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2))
+    if min(width, height) < PAGE_SHORT_SIDE // 2:
+        return None
+    cut = max(2, min(width, height) // 100)  # the sheet's edge goes, and the desk along it
+    target = np.float32([[-cut, -cut], [width + cut, -cut], [width + cut, height + cut], [-cut, height + cut]])
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    flat = cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+    return flat, matrix
+
+
+def _sheet_outline(gray: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The convex hull of a sheet photographed on a darker surface, in the pixels of the image
+    made small to find it, and that image's (width, height)."""
     h, w = gray.shape
     if min(h, w) < PAGE_SHORT_SIDE:
         return None
@@ -228,9 +275,7 @@ def _photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
     outside = cv2.subtract(cv2.dilate(sheet, ring), sheet) > 0
     if not outside.any() or reduced[inside].mean() - reduced[outside].mean() < SHEET_STEP:
         return None
-    sheet = cv2.resize(sheet, (w, h), interpolation=cv2.INTER_NEAREST)
-    fringe = max(3, min(h, w) // 100)
-    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * fringe + 1, 2 * fringe + 1)))
+    return hull, (reduced.shape[1], reduced.shape[0])
 
 
 def dark_margins(gray: np.ndarray) -> np.ndarray:

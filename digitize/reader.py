@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .augment import second_looks
-from .cleanup import clean_page, with_paper_border
+from .cleanup import clean_page, flattened_sheet, with_paper_border
 from .layout import analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
@@ -133,7 +133,7 @@ class Segments:
     numbers: list[NumberCandidate]
     crops: np.ndarray  # (N, 28, 28) uint8: every blob whole; `classify` adds the pieces it cuts
     index: list[list[list[list[int]]]]  # number → blob → hypothesis → crop indices
-    inverse: np.ndarray | None  # 2x3 affine from deskewed back to working pixels
+    inverse: np.ndarray | None  # 3x3 homography from deskewed (and flattened) back to working pixels
     angle: float = 0.0
     scale: float = 1  # working pixels → pixels of the page as read
     seconds: dict[str, float] = field(default_factory=dict)  # time per stage, for benchmarks
@@ -184,8 +184,13 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         zoom = max(1, min(math.ceil(SHORT_FIELD_READ_AS / gray.shape[0]), 4 * FIELD_MAX_SIDE // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
         scale = 1 / zoom
-    h, w = gray.shape
+    working, flattening = gray, None
     started = time.perf_counter()
+    if not whole:
+        flat = flattened_sheet(gray)
+        if flat is not None:
+            gray, flattening = flat
+    h, w = gray.shape
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     cleaned = time.perf_counter()
     layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure, zoom=zoom)
@@ -226,18 +231,31 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         index.append([[[first + b]] for b in range(len(number.blobs))])
         first += len(number.blobs)
     stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
-    inverse = cv2.invertAffineTransform(clean.rotation) if clean.rotation is not None else None
+    inverse = _back_to_working_pixels(clean.rotation, flattening)
     seconds = {"cleanup": cleaned - started, "segmentation": time.perf_counter() - cleaned}
     segments = Segments(file, page, size, numbers, stacked, index, inverse, clean.angle, scale, seconds,
                         quarter_turns)
     if not whole and quarter_turns == 0 and _on_its_side(numbers):
         for turns in (1, 3):
-            turned = segment_page(file, page, np.ascontiguousarray(np.rot90(gray, turns)), mode,
+            turned = segment_page(file, page, np.ascontiguousarray(np.rot90(working, turns)), mode,
                                   (size[1], size[0]), turns)
             segments.sideways.append(turned)
             for stage, spent in turned.seconds.items():
                 segments.seconds[stage] += spent
     return segments
+
+
+def _back_to_working_pixels(rotation: np.ndarray | None, flattening: np.ndarray | None) -> np.ndarray | None:
+    """The 3x3 homography from the deskewed page back to the working pixels, undoing the
+    deskew (a 2x3 affine) and then the flattening of a photographed sheet; None if neither was done."""
+    if rotation is None and flattening is None:
+        return None
+    forward = np.eye(3)
+    if flattening is not None:
+        forward = flattening @ forward
+    if rotation is not None:
+        forward = np.vstack([rotation, [0.0, 0.0, 1.0]]) @ forward
+    return np.linalg.inv(forward)
 
 
 #: A blob under this share of its number's tallest is judged in black and white: the model knows
@@ -325,8 +343,9 @@ def _page_box(blobs: list[Blob], segments: Segments) -> tuple[int, int, int, int
     x0, y0, w, h = bounding_box(blobs)
     corners = [(x0, y0), (x0 + w, y0), (x0, y0 + h), (x0 + w, y0 + h)]
     if segments.inverse is not None:
-        (a, b, c), (d, e, f) = segments.inverse.tolist()
-        corners = [(a * x + b * y + c, d * x + e * y + f) for x, y in corners]
+        (a, b, c), (d, e, f), (g, k, m) = segments.inverse.tolist()
+        corners = [((a * x + b * y + c) / (g * x + k * y + m), (d * x + e * y + f) / (g * x + k * y + m))
+                   for x, y in corners]
     xs = [x * segments.scale for x, _ in corners]
     ys = [y * segments.scale for _, y in corners]
     left, top = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))

@@ -1284,6 +1284,30 @@ def test_a_page_photographed_on_a_desk_is_read_on_the_sheet_only(desk):
     assert len(segment_page("photo.jpg", 1, page.image).numbers) == len(page.truth)
 
 
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_a_form_photographed_on_a_desk_is_read_flat_and_boxed_in_the_photo(seed, classifier):
+    """In perspective, a form's boxes are no rectangles: their sides were read as '1's and their
+    numbers as free writing. The sheet is warped flat first; boxes go back into the photo."""
+    from digitize.reader import classify, decide, segment_page
+    from digitize.synth import form_page, on_a_desk
+
+    rng = np.random.default_rng(seed)
+    page = on_a_desk(form_page(rng), rng)
+    segments = segment_page("photo.jpg", 1, page.image)
+    assert sorted(number.field for number in segments.numbers) == sorted(truth.field for truth in page.truth)
+    reads = decide(segments, classify([segments], classifier.probabilities)[0])
+    assert sorted(read.number for read in reads) == sorted(truth.number for truth in page.truth)
+    for truth in page.truth:
+        assert max(overlap(truth.box, read.box) for read in reads) > 0.7, truth
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two x, y, width, height boxes."""
+    width = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    height = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return width * height / (a[2] * a[3] + b[2] * b[3] - width * height)
+
+
 def test_a_white_digit_cut_tightly_from_a_dark_ground_is_inverted():
     def draw(image):
         image[:] = 0
