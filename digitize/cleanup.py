@@ -50,7 +50,8 @@ class CleanPage:
     ink: np.ndarray  # binary uint8 mask, 255 = ink
     sure: np.ndarray  # the ink without faint extensions: halos must not lengthen strokes into rules
     angle: float  # degrees the page was rotated by to deskew it (0 when straight)
-    rotation: np.ndarray | None  # 2x3 affine from the original page to the deskewed one
+    # 3x3 homography from the image given to these masks: a photo's sheet flattened, then deskewed
+    transform: np.ndarray | None
     darkness: np.ndarray  # how much darker than its paper each pixel is (0 paper, 255 black), deskewed
 
 
@@ -205,14 +206,10 @@ SHEET_PIXELS = 200
 SHEET_CORNER_FIT = 0.02
 
 
-def _photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
-    """The sheet of paper in a photo of a page lying on a darker surface, less a fringe along
-    its edge (the surface, textured or as dark as ink, is no paper and no writing); None where
-    the image is no such photo."""
-    found = _sheet_outline(gray)
-    if found is None:
-        return None
-    hull, reduced_size = found
+def _sheet_mask(gray: np.ndarray, outline: tuple[np.ndarray, tuple[int, int]]) -> np.ndarray:
+    """The photographed sheet (`outline`, from `_sheet_outline`) less a fringe along its edge:
+    the surface around it, textured or as dark as ink, is no paper and no writing."""
+    hull, reduced_size = outline
     h, w = gray.shape
     sheet = np.zeros(reduced_size[::-1], np.uint8)
     cv2.fillPoly(sheet, [hull], 255)
@@ -221,14 +218,11 @@ def _photographed_sheet(gray: np.ndarray) -> np.ndarray | None:
     return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * fringe + 1, 2 * fringe + 1)))
 
 
-def flattened_sheet(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """A photographed sheet with four clear corners, warped flat into an upright rectangle of
-    its own size, and the 3x3 homography that took it there; None where the image holds no
-    such sheet. Ruled boxes and combs photographed in perspective are boxes again."""
-    found = _sheet_outline(gray)
-    if found is None:
-        return None
-    hull, (reduced_width, reduced_height) = found
+def _flattened_sheet(gray: np.ndarray, outline: tuple[np.ndarray, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The photographed sheet (`outline`, from `_sheet_outline`) warped flat into an upright
+    rectangle of its own size, and the 3x3 homography that took it there; None unless it has
+    four clear corners. Ruled boxes and combs photographed in perspective are boxes again."""
+    hull, (reduced_width, reduced_height) = outline
     corners = cv2.approxPolyDP(hull, SHEET_CORNER_FIT * cv2.arcLength(hull, True), True)
     if len(corners) != 4:
         return None
@@ -252,7 +246,7 @@ def flattened_sheet(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _sheet_outline(gray: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     """The convex hull of a sheet photographed on a darker surface, in the pixels of the image
-    made small to find it, and that image's (width, height)."""
+    made small to find it, and that image's (width, height); None where the image is no such photo."""
     h, w = gray.shape
     if min(h, w) < PAGE_SHORT_SIDE:
         return None
@@ -463,27 +457,33 @@ GRAY_DESKEW = 3.0
 
 
 def clean_page(gray: np.ndarray, deskew: bool = True) -> CleanPage:
-    """Lighting, binarization, margins, specks, deskew: the ink mask every later stage reads."""
-    sheet = _photographed_sheet(gray)
-    if sheet is None and _dark_ground(gray):
+    """Lighting, binarization, margins, specks, and on a page (`deskew`) a photographed sheet
+    flattened and the skew undone: the ink mask every later stage reads."""
+    outline = _sheet_outline(gray)
+    transform = None
+    flat = _flattened_sheet(gray, outline) if deskew and outline is not None else None
+    if flat is not None:
+        (gray, transform), outline = flat, None  # the flattened sheet is all the image
+    if outline is None and _dark_ground(gray):
         gray = cv2.bitwise_not(gray)
     paper = cv2.bitwise_not(dark_margins(gray))
-    if sheet is not None:
-        paper = cv2.bitwise_and(paper, sheet)
+    if outline is not None:
+        paper = cv2.bitwise_and(paper, _sheet_mask(gray, outline))
     normalized = normalize_lighting(gray)
     min_area = max(4, (min(gray.shape) // 400) ** 2 * 4)
     ink, sure = _binary(normalized, paper, min_area)
     angle = estimate_skew(ink) if deskew else 0.0
-    if angle == 0.0:
-        return CleanPage(ink, sure, 0.0, None, cv2.bitwise_not(normalized))
-    h, w = ink.shape
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
-    if abs(angle) >= GRAY_DESKEW:
-        paper = cv2.warpAffine(paper, matrix, (w, h), flags=cv2.INTER_NEAREST)
-        return CleanPage(*_binary(normalized, paper, min_area), angle, matrix, cv2.bitwise_not(normalized))
-    # One warp for both masks (sure ink is part of the ink): 255 sure, 128 faint only, 0 paper.
-    both = cv2.warpAffine(cv2.max(cv2.bitwise_and(ink, 128), sure), matrix, (w, h), flags=cv2.INTER_NEAREST)
-    ink = cv2.threshold(both, 0, 255, cv2.THRESH_BINARY)[1]
-    sure = cv2.threshold(both, 128, 255, cv2.THRESH_BINARY)[1]
-    return CleanPage(ink, sure, angle, matrix, cv2.bitwise_not(normalized))
+    if angle != 0.0:
+        h, w = ink.shape
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        normalized = cv2.warpAffine(normalized, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+        if abs(angle) >= GRAY_DESKEW:
+            paper = cv2.warpAffine(paper, matrix, (w, h), flags=cv2.INTER_NEAREST)
+            ink, sure = _binary(normalized, paper, min_area)
+        else:  # one warp for both masks (sure ink is part of the ink): 255 sure, 128 faint only, 0 paper
+            both = cv2.warpAffine(cv2.max(cv2.bitwise_and(ink, 128), sure), matrix, (w, h), flags=cv2.INTER_NEAREST)
+            ink = cv2.threshold(both, 0, 255, cv2.THRESH_BINARY)[1]
+            sure = cv2.threshold(both, 128, 255, cv2.THRESH_BINARY)[1]
+        rotation = np.vstack([matrix, [0.0, 0.0, 1.0]])
+        transform = rotation if transform is None else rotation @ transform
+    return CleanPage(ink, sure, angle, transform, cv2.bitwise_not(normalized))

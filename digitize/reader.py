@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .augment import second_looks
-from .cleanup import clean_page, flattened_sheet, with_paper_border
+from .cleanup import clean_page, with_paper_border
 from .layout import analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
@@ -184,13 +184,8 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         zoom = max(1, min(math.ceil(SHORT_FIELD_READ_AS / gray.shape[0]), 4 * FIELD_MAX_SIDE // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
         scale = 1 / zoom
-    working, flattening = gray, None
-    started = time.perf_counter()
-    if not whole:
-        flat = flattened_sheet(gray)
-        if flat is not None:
-            gray, flattening = flat
     h, w = gray.shape
+    started = time.perf_counter()
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     cleaned = time.perf_counter()
     layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure, zoom=zoom)
@@ -231,31 +226,18 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         index.append([[[first + b]] for b in range(len(number.blobs))])
         first += len(number.blobs)
     stacked = np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
-    inverse = _back_to_working_pixels(clean.rotation, flattening)
+    inverse = np.linalg.inv(clean.transform) if clean.transform is not None else None
     seconds = {"cleanup": cleaned - started, "segmentation": time.perf_counter() - cleaned}
     segments = Segments(file, page, size, numbers, stacked, index, inverse, clean.angle, scale, seconds,
                         quarter_turns)
     if not whole and quarter_turns == 0 and _on_its_side(numbers):
         for turns in (1, 3):
-            turned = segment_page(file, page, np.ascontiguousarray(np.rot90(working, turns)), mode,
+            turned = segment_page(file, page, np.ascontiguousarray(np.rot90(gray, turns)), mode,
                                   (size[1], size[0]), turns)
             segments.sideways.append(turned)
             for stage, spent in turned.seconds.items():
                 segments.seconds[stage] += spent
     return segments
-
-
-def _back_to_working_pixels(rotation: np.ndarray | None, flattening: np.ndarray | None) -> np.ndarray | None:
-    """The 3x3 homography from the deskewed page back to the working pixels, undoing the
-    deskew (a 2x3 affine) and then the flattening of a photographed sheet; None if neither was done."""
-    if rotation is None and flattening is None:
-        return None
-    forward = np.eye(3)
-    if flattening is not None:
-        forward = flattening @ forward
-    if rotation is not None:
-        forward = np.vstack([rotation, [0.0, 0.0, 1.0]]) @ forward
-    return np.linalg.inv(forward)
 
 
 #: A blob under this share of its number's tallest is judged in black and white: the model knows
