@@ -248,7 +248,7 @@ SHADED_HEIGHT = 0.5
 
 def _crop(blob: Blob) -> np.ndarray:
     """A blob's 28x28 crop, in its ink's own shades where they are known."""
-    if blob.shade is None or blob.shade.shape != blob.mask.shape:
+    if blob.shade is None:
         return to_mnist(blob.mask)
     return to_mnist(shaded_ink(blob.mask, blob.shade))
 
