@@ -940,15 +940,27 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     """Whether the blob is what a cut left of the grid's rules at the field's edges."""
     _, _, w, h = region
     edges = top, bottom, left, right = _edges_touched(blob, region)
-    if blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w:
-        if left or right or (_by_a_side(blob, region, RULE_END_STRIP * w) and (top or bottom)):
-            return True
+    if _thin_by_a_side(blob, region) and any(edges):
+        return True
     if blob.h <= RULE_END_ACROSS * h and (top or bottom):
         return True
     if top and bottom and (left or right) and blob.w <= MARGIN_STRIP * w:
         return True
     if _shaped_like_a_frame(blob, edges) and sum(_ruled_sides(blob.mask > 0)) >= 3:
         return True  # the box's frame, its rules thick beside a small cell
+    return _rule_corner(blob, edges)
+
+
+def _thin_by_a_side(blob: Blob, region: tuple[int, int, int, int]) -> bool:
+    """Thin and upright, within RULE_END_STRIP of the image's left or right side."""
+    w = region[2]
+    return (blob.w <= RULE_END_THIN * blob.h and blob.w <= RULE_END_ACROSS * w
+            and _by_a_side(blob, region, RULE_END_STRIP * w))
+
+
+def _rule_corner(blob: Blob, edges: tuple[bool, bool, bool, bool]) -> bool:
+    """Two rules meeting where the image's top or bottom meets a side: sparse ink in an L."""
+    top, bottom, left, right = edges
     sparse = blob.area < FRAME_INK * blob.w * blob.h
     return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
 
@@ -959,6 +971,8 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
 #: cheque's digit cut at the image's side is about as tall as the others. Within RULE_END_STRIP
 #: of the side but off it, such a piece must also fill under SIDE_RULE_INK of its box: a
 #: cheque's '9' with a long tail runs the height too, and is denser than a rule with stubs.
+#: So are a thin stub by a side that runs out of the image and well past the digits' line (the
+#: end of a turned cell's side rule) and the corner where two of its rules meet.
 SIDE_RULE_TALL = 1.7
 SIDE_RULE_INK = 0.3
 #: ... and so is a piece within RULE_END_STRIP of the side at most this share of its height
@@ -974,15 +988,26 @@ def _without_side_rule_remnants(blobs: list[Blob], region: tuple[int, int, int, 
     digits = float(np.median([b.h for b in ordered[1:-1]] or [min(ordered[0].h, ordered[-1].h)]))
 
     def side_rule(blob: Blob) -> bool:
-        top, bottom, left, right = _edges_touched(blob, region)
+        edges = top, bottom, left, right = _edges_touched(blob, region)
         near = _by_a_side(blob, region, RULE_END_STRIP * region[2])
         if blob.w <= SIDE_RULE_HAIRLINE * blob.h:
             return near
+        if _rule_corner(blob, edges) or (any(edges) and _thin_by_a_side(blob, region) and _off_the_line(blob, ordered)):
+            return True
         sparse = left or right or (near and blob.area < SIDE_RULE_INK * blob.w * blob.h)
         return top and bottom and sparse and blob.h >= SIDE_RULE_TALL * digits
 
     ends = {id(b) for b in (ordered[0], ordered[-1]) if side_rule(b)}
     return [b for b in blobs if id(b) not in ends] or blobs
+
+
+def _off_the_line(blob: Blob, blobs: list[Blob]) -> bool:
+    """Reaching over ONE_FOOT of a digit's height above or below the line the other blobs stand
+    on: a rule's stub passes the digits, a '1' stands on their line."""
+    others = [b for b in blobs if b is not blob]
+    height = float(np.median([b.h for b in others]))
+    heads, feet = float(np.median([b.y for b in others])), float(np.median([b.y + b.h for b in others]))
+    return blob.y < heads - ONE_FOOT * height or blob.y + blob.h > feet + ONE_FOOT * height
 
 
 def _by_a_side(blob: Blob, region: tuple[int, int, int, int], reach: float) -> bool:

@@ -506,6 +506,36 @@ def test_a_side_rule_with_stubs_a_little_off_the_image_s_side_is_no_leading_one(
     assert [len(number.blobs) for number in cell_numbers(draw, (110, 300))] == [2]
 
 
+def _the_end_of_a_turned_side_rule(image):
+    h, w = image.shape
+    cv2.line(image, (8, 50), (9, h), 90, 3)  # by the left side, out of the bottom, past the digits' feet
+
+
+def _the_corner_of_two_rules(image):
+    cv2.line(image, (0, 8), (30, 0), 90, 1)  # the rule above, turned, running out of the top ...
+    cv2.line(image, (1, 0), (1, 50), 90, 1)  # ... meets the side rule at the image's corner
+
+
+@pytest.mark.parametrize("draw", [_the_end_of_a_turned_side_rule, _the_corner_of_two_rules])
+def test_what_a_turned_cell_keeps_of_its_rules_at_a_side_is_no_leading_one(draw):
+    """A cell cut out of a turned grid keeps only an end of its side rule, or a corner, beside
+    the number: read, each added a '1' ('38' read '138')."""
+    def both(image):
+        draw(image)
+        write(image, "38", 60, 85, scale=2.4, thickness=6)
+    assert [len(number.blobs) for number in cell_numbers(both, (107, 321))] == [2]
+
+
+def test_a_one_standing_on_the_line_by_a_cheque_s_edge_is_kept():
+    """A '1' by the image's side that runs out of its bottom, on the line the digits after it
+    stand on (a cheque cropped close), is a digit, not the end of a rule."""
+    def draw(image):
+        h, w = image.shape
+        cv2.line(image, (5, 28), (5, h), 0, 5)
+        write(image, "30", 20, h - 2, scale=1.4, thickness=4)
+    assert [len(number.blobs) for number in cell_numbers(draw, (60, 200))] == [3]
+
+
 def test_a_tall_first_digit_cut_by_a_cheque_s_edge_is_kept():
     """A cheque amount cropped close: its tall first '1' runs from the image's top to its bottom
     along its side, but is not twice as tall as the digits after it, as a side rule is."""
