@@ -923,11 +923,13 @@ def _speck(blob: Blob) -> bool:
 #: within RULE_END_STRIP of the image's width from it and running out of its top or bottom (a
 #: '1' written near the side stands clear of the edges); or at most RULE_END_ACROSS of the
 #: image's height and touching its top or bottom; or it runs from top to bottom along one
-#: side, at most MARGIN_STRIP of the width (a margin); or it runs out of the image at a corner,
-#: fills under FRAME_INK of its box, and is a corner itself: straight runs over CORNER_RUN of
-#: its width and of its height, each within 1/CORNER_BAND of its box's sides (the rules run on
-#: past the rules across them); or it reaches three of the image's edges, fills under
-#: FRAME_AROUND_INK of its box and runs straight along three of its sides: a small cell's frame.
+#: side, at most MARGIN_STRIP of the width (a margin); or it runs out of the image's top or
+#: bottom within RULE_END_STRIP of a side (a turned cell's frame breaks into corners a few
+#: pixels in from the sides), fills under FRAME_INK of its box, and is a corner itself: straight
+#: runs over CORNER_RUN of its width and of its height, each within 1/CORNER_BAND of its box's
+#: sides (the rules run on past the rules across them); or it reaches three of the image's
+#: edges, fills under FRAME_AROUND_INK of its box and runs straight along three of its sides: a
+#: small cell's frame.
 RULE_END_THIN = 0.3
 RULE_END_ACROSS = 0.1
 RULE_END_STRIP = 0.06
@@ -948,7 +950,7 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
         return True
     if _shaped_like_a_frame(blob, edges) and sum(_ruled_sides(blob.mask > 0)) >= 3:
         return True  # the box's frame, its rules thick beside a small cell
-    return _rule_corner(blob, edges)
+    return _rule_corner(blob, region)
 
 
 def _thin_by_a_side(blob: Blob, region: tuple[int, int, int, int]) -> bool:
@@ -958,11 +960,12 @@ def _thin_by_a_side(blob: Blob, region: tuple[int, int, int, int]) -> bool:
             and _by_a_side(blob, region, RULE_END_STRIP * w))
 
 
-def _rule_corner(blob: Blob, edges: tuple[bool, bool, bool, bool]) -> bool:
+def _rule_corner(blob: Blob, region: tuple[int, int, int, int]) -> bool:
     """Two rules meeting where the image's top or bottom meets a side: sparse ink in an L."""
-    top, bottom, left, right = edges
+    top, bottom, _, _ = _edges_touched(blob, region)
     sparse = blob.area < FRAME_INK * blob.w * blob.h
-    return (top or bottom) and (left or right) and sparse and _ruled_corner(blob.mask > 0)
+    by_a_side = _by_a_side(blob, region, RULE_END_STRIP * region[2])
+    return (top or bottom) and by_a_side and sparse and _ruled_corner(blob.mask > 0)
 
 
 #: A piece at an end of the number that runs from the image's top to its bottom along its side,
@@ -992,7 +995,7 @@ def _without_side_rule_remnants(blobs: list[Blob], region: tuple[int, int, int, 
         near = _by_a_side(blob, region, RULE_END_STRIP * region[2])
         if blob.w <= SIDE_RULE_HAIRLINE * blob.h:
             return near
-        if _rule_corner(blob, edges) or (any(edges) and _thin_by_a_side(blob, region) and _off_the_line(blob, ordered)):
+        if _rule_corner(blob, region) or (any(edges) and _thin_by_a_side(blob, region) and _off_the_line(blob, ordered)):
             return True
         sparse = left or right or (near and blob.area < SIDE_RULE_INK * blob.w * blob.h)
         return top and bottom and sparse and blob.h >= SIDE_RULE_TALL * digits

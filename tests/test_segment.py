@@ -449,6 +449,18 @@ def test_an_empty_cell_cut_out_of_a_grid_holds_no_number(draw):
     assert cell_numbers(draw, (100, 240)) == []
 
 
+def test_an_empty_cell_whose_frame_broke_into_two_corners_a_little_off_its_sides_holds_no_number():
+    """A cell cut along the outside of its rules, slightly turned: its frame is two L-shaped
+    corners, each a few pixels in from a side. They were read as '67'."""
+    def draw(image):
+        h, w = image.shape
+        cv2.line(image, (5, 3), (5, h - 4), 90, 2)  # the left rule and the one above ...
+        cv2.line(image, (5, 3), (165, 0), 90, 2)
+        cv2.line(image, (w - 6, 10), (w - 5, h - 1), 90, 2)  # ... the right rule and the one below
+        cv2.line(image, (215, h - 3), (w - 6, h - 1), 90, 2)
+    assert cell_numbers(draw, (136, 354)) == []
+
+
 def test_a_dash_of_a_rule_alone_in_a_cell_is_no_number():
     """A blob 2-3 pixels high is no digit (the smallest read are 8): alone, it was read '2'."""
     def dash(image):
