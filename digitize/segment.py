@@ -981,6 +981,10 @@ SIDE_RULE_INK = 0.3
 #: ... and so is a piece within RULE_END_STRIP of the side at most this share of its height
 #: wide: a rule's hairline, straighter than a pen's '1'.
 SIDE_RULE_HAIRLINE = 0.08
+#: ... and so is a piece the image's left or right side cuts that is at most this share of its
+#: height wide, however short: the stub of a rule the cut ran along. A cheque's '1' cut by the
+#: side leans, and is wider.
+SIDE_RULE_STUB = 0.15
 
 
 def _without_side_rule_remnants(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
@@ -995,6 +999,8 @@ def _without_side_rule_remnants(blobs: list[Blob], region: tuple[int, int, int, 
         near = _by_a_side(blob, region, RULE_END_STRIP * region[2])
         if blob.w <= SIDE_RULE_HAIRLINE * blob.h:
             return near
+        if (left or right) and blob.w <= SIDE_RULE_STUB * blob.h:
+            return True
         if _rule_corner(blob, region) or (any(edges) and _thin_by_a_side(blob, region) and _off_the_line(blob, ordered)):
             return True
         sparse = left or right or (near and blob.area < SIDE_RULE_INK * blob.w * blob.h)

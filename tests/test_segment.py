@@ -538,6 +538,16 @@ def test_what_a_turned_cell_keeps_of_its_rules_at_a_side_is_no_leading_one(draw)
     assert [len(number.blobs) for number in cell_numbers(both, (107, 321))] == [2]
 
 
+def test_a_rule_s_stub_the_image_s_side_cuts_beside_the_digits_is_no_trailing_one():
+    """A small cell keeps a short stub of its right rule, on the digits' line, cut by the
+    image's side: read, it added a '1' ('27' read '271')."""
+    def draw(image):
+        h, w = image.shape
+        write(image, "27", 50, 46, scale=1.2, thickness=3)
+        cv2.line(image, (w - 1, 24), (w - 1, 43), 90, 3)
+    assert [len(number.blobs) for number in cell_numbers(draw, (56, 116))] == [2]
+
+
 def test_a_one_standing_on_the_line_by_a_cheque_s_edge_is_kept():
     """A '1' by the image's side that runs out of its bottom, on the line the digits after it
     stand on (a cheque cropped close), is a digit, not the end of a rule."""
