@@ -104,11 +104,16 @@ CROP_INK = 100
 #: loop (a hole of at least LOOP_AREA pixels) lies above row LOOP_UPPER_ROW, over a single stem
 #: no wider than STEM_WIDTH strokes in STEM_ROWS percent of its rows, is far more often a '9'
 #: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty.
+#: A tail that curls back left (a hooked '9') is wider, up to CURLED_WIDTH strokes, but hollow:
+#: its ink fills less than HOLLOW_TAIL of its convex hull, where the blot that an '8's small
+#: lower loop makes when it closes up fills most of it.
 LOOP_NINE_LEAST = 0.005
 LOOP_AREA = 4
 LOOP_UPPER_ROW = 13
 STEM_WIDTH = 1.6
 STEM_ROWS = 75
+CURLED_WIDTH = 2.6
+HOLLOW_TAIL = 0.7
 #: A '2' ends in a base stroke that runs right. A crop read as '2' with '3' as the runner-up (at
 #: least BOWL_THREE_LEAST) whose bottom tenth ends more than BOWL_MARGIN pixels left of the right
 #: edge of its rows from 55% to 80% of its height ends in a bowl: a flat-topped '3' (old registers).
@@ -466,8 +471,9 @@ def _falls_left_from_the_top(crop: np.ndarray) -> bool:
 
 
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
-    """One loop, in the upper half, above a single stem about a stroke wide: not the two legs
-    of an open '8', nor the blot its lower loop makes when written small and closed up."""
+    """One loop, in the upper half, above a single stem about a stroke wide or a tail curling
+    back: not the two legs of an open '8', nor the blot its lower loop makes when written small
+    and closed up."""
     ink = (crop > CROP_INK).astype(np.uint8)
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
@@ -482,8 +488,16 @@ def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
     if top + height / 2 >= LOOP_UPPER_ROW or len(below) == 0:
         return False
     strokes_per_row = (np.diff(below.astype(np.int8), axis=1) == 1).sum(1) + below[:, 0]
-    stem_width = np.percentile(below.sum(1), STEM_ROWS)
-    return bool(np.median(strokes_per_row) <= 1 and stem_width <= STEM_WIDTH * stroke_width(crop))
+    stem_width = np.percentile(below.sum(1), STEM_ROWS) / stroke_width(crop)
+    return bool(np.median(strokes_per_row) <= 1
+                and (stem_width <= STEM_WIDTH or (stem_width <= CURLED_WIDTH and _hollow(below))))
+
+
+def _hollow(ink: np.ndarray) -> bool:
+    """The ink fills less than HOLLOW_TAIL of its convex hull: a stroke that curls, not a blot."""
+    hull = np.zeros_like(ink)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(ink)), 1)
+    return bool(ink.sum() < HOLLOW_TAIL * hull.sum())
 
 
 def _stacked(crops: list[np.ndarray]) -> np.ndarray:

@@ -1905,14 +1905,18 @@ def _read_as(crop: np.ndarray, answer: dict[int, float]) -> int:
 
 
 def _one_loop_figures() -> dict[str, np.ndarray]:
-    """Three 28x28 crops with one loop in the upper half: on a stem, on two legs, on a blot."""
+    """28x28 crops with one loop in the upper half: on a stem, on a stem whose tail curls back
+    left (a cheque's hooked '9'), on two legs, on a blot."""
     figures = {}
-    for name in ("stem", "legs", "blot"):
+    for name in ("stem", "hook", "legs", "blot"):
         crop = np.zeros((28, 28), np.uint8)
         cv2.circle(crop, (14, 9), 5, 255, 2)
         if name == "legs":
             cv2.line(crop, (11, 13), (8, 24), 255, 2)
             cv2.line(crop, (17, 13), (20, 24), 255, 2)
+        elif name == "hook":
+            cv2.line(crop, (18, 11), (17, 20), 255, 2)
+            cv2.ellipse(crop, (13, 20), (4, 4), 0, 0, 150, 255, 2)
         else:
             cv2.line(crop, (18, 11), (17, 24), 255, 2)
         if name == "blot":
@@ -1924,7 +1928,8 @@ def _one_loop_figures() -> dict[str, np.ndarray]:
 def test_an_eight_with_one_upper_loop_on_a_single_stem_reads_as_a_nine():
     figures = _one_loop_figures()
     eight_or_nine = {8: 0.9, 9: 0.1}
-    assert _read_as(figures["stem"], eight_or_nine) == 9
+    for name in ("stem", "hook"):
+        assert _read_as(figures[name], eight_or_nine) == 9, name
     for name in ("legs", "blot"):  # an open '8', and one whose small lower loop closed up
         assert _read_as(figures[name], eight_or_nine) == 8, name
 
