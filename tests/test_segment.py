@@ -1123,6 +1123,34 @@ def test_a_digit_alone_in_a_comb_cell_is_never_cut():
     assert calls == [4] and [r.number for r in reads] == ["2222"]
 
 
+@pytest.mark.parametrize("shape, expected", [("lead-in", "1"), ("two stems", "11")])
+def test_a_one_s_lead_in_stroke_is_not_cut_off_as_a_digit_of_its_own(shape, expected, monkeypatch):
+    """A European '1' starts with a long stroke up from the left (registers): wide enough to be
+    cut, and its pieces read as sure digits ('41'). A cut whose first piece is well under the
+    blob's height takes off a lead-in, not a digit; two stems joined at their feet still part."""
+    from digitize.reader import classify, decide, segment_page
+
+    monkeypatch.setattr("digitize.reader.SECOND_LOOK_BELOW", 0.0)
+
+    def draw(image):
+        if shape == "lead-in":
+            cv2.polylines(image, [np.array([[70, 110], [170, 50], [170, 150]], np.int32)], False, 0, 6)
+        else:  # joined by a short link at their feet
+            cv2.polylines(image, [np.array([[65, 50], [65, 150], [175, 150], [175, 50]], np.int32)], False, 0, 6)
+    segments = segment_page("f", 1, page_with(draw, (200, 240)), mode="field")
+    (blob,) = segments.numbers[0].blobs
+    assert blob.w >= blob.h
+    calls = []
+
+    def predict(crops):  # the whole: an unsure '1'; every piece: a sure '1'
+        calls.append(len(crops))
+        rows = np.zeros((len(crops), 11), np.float32)
+        rows[:, 1], rows[:, 4] = (0.6, 0.4) if len(calls) == 1 else (0.95, 0.05)
+        return rows
+    reads = decide(segments, classify([segments], predict)[0])
+    assert [read.number for read in reads] == [expected]
+
+
 @pytest.mark.parametrize("angle", [-8.0, 6.0])
 def test_skew_is_measured(angle):
     def draw(image):
@@ -1842,9 +1870,10 @@ def test_a_blob_as_narrow_as_tall_is_cut_only_when_the_model_says_it_is_no_singl
     from digitize.reader import classify, segment_page
 
     def draw(image):  # two strokes joined near their feet, a little narrower than tall
-        strokes = np.array([[150, 100], [155, 180], [176, 150], [186, 180], [202, 100]], np.int32)
+        strokes = np.array([[150, 100], [155, 180], [178, 150], [190, 180], [214, 100]], np.int32)
         cv2.polylines(image, [strokes], False, 0, 6, cv2.LINE_AA)
-    segments = segment_page("f", 1, page_with(draw), mode="page")
+    # One field: alone on a page, the pair would be deskewed by 14 degrees, its first stroke lost.
+    segments = segment_page("f", 1, page_with(draw, (280, 350)), mode="field")
     (blob,) = segments.numbers[0].blobs
     assert 0.75 * blob.h < blob.w < 0.95 * blob.h
     calls = []
