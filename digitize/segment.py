@@ -760,6 +760,8 @@ def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
 #: A blob narrower than this share of its height (or of the typical digit's) is, by default, one
 #: digit, never cut.
 CUT_WIDTH = 0.95
+#: The most digits one blob is cut into: a cheque's '70000' or '10000' is written in one stroke.
+MOST_PIECES = 6
 
 
 #: A blob under this many pixels tall is read whole: cut in two, its pieces are specks the model
@@ -845,7 +847,7 @@ def _longest_run(row: np.ndarray) -> tuple[int, int, int]:
 
 def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
     """Ways to read a blob: whole, without an underline joining its digits, and if it is wide
-    for one digit, cut into 2..4 digits, with upright cuts and, for writing that leans, with
+    for one digit, cut into 2..MOST_PIECES digits, with upright cuts and, for writing that leans, with
     cuts along its slant too: upright cuts through a leaning pair take a piece of one digit with
     the other (the classifier picks)."""
     hypotheses = [[blob]]
@@ -867,7 +869,7 @@ def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) ->
 
 
 def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> list[list[Blob]]:
-    """Cuts into 2..4 pieces at the cheapest columns of `ink` (the blob, sheared by `shifts`)
+    """Cuts into 2..MOST_PIECES pieces at the cheapest columns of `ink` (the blob, sheared by `shifts`)
     near equal spacing."""
     hypotheses = []
     width = ink.shape[1]
@@ -876,7 +878,7 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
     # Touching digits meet in one stroke; the middle of an '0' or '8' crosses two or more.
     cost = np.convolve(profile * runs, np.ones(3) / 3, mode="same")
     loops = _loop_columns(ink, LOOP_SIZE * blob.h)
-    most = min(4, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))
+    most = min(MOST_PIECES, max(2, int(round(blob.w / (0.45 * max(blob.h, height))))))
     for parts in range(2, most + 1):
         window = 0.35 * width / parts
         options: list[list[int]] = [[]]

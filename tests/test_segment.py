@@ -817,6 +817,19 @@ def test_touching_digits_get_a_two_piece_hypothesis():
     assert left.x + left.w <= right.x + 2 and abs(left.w - right.w) < 0.35 * blob.w
 
 
+@pytest.mark.parametrize("zeros", [5, 6])
+def test_a_cheque_s_run_of_zeros_in_one_stroke_can_be_cut_into_every_zero(zeros):
+    # '70000' written in one stroke on a cheque: five or six digits in one blob.
+    def draw(image):
+        for i in range(zeros):
+            cv2.ellipse(image, (40 + 50 * i, 60), (24, 36), 0, 0, 360, 0, 6)
+    ink = clean_page(page_with(draw, (120, 80 + 50 * zeros))).ink
+    blob = max(blobs_in(ink), key=lambda b: b.w)
+    assert blob.w > 3 * blob.h
+    cuts = [[p.x + p.w // 2 for p in pieces] for pieces in split_hypotheses(blob, blob.h) if len(pieces) == zeros]
+    assert any(all(abs(x - (40 + 50 * i)) < 12 for i, x in enumerate(centres)) for centres in cuts)
+
+
 def test_crops_keep_the_ink_s_shades_whole_and_cut():
     """A light stroke (a hairline lead-in, a faint bar) is dimmer in its crop than a pressed one,
     as in MNIST's gray scans: in a blob's whole crop, and in the pieces it is cut into."""
