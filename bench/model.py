@@ -13,7 +13,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 
 from digitize.data import load_mnist
 from digitize.evaluate import score
