@@ -193,8 +193,10 @@ def strokes(sure: np.ndarray, faint: np.ndarray, min_area: int) -> np.ndarray:
 #: A page photographed lying on a darker surface (a desk, a scanner's lid) is a light region
 #: covering SHEET_LEAST to SHEET_MOST of a page-sized image, filling SHEET_SOLIDITY of its
 #: convex hull (a sheet is a quadrilateral, in perspective), whose edge is a step: just
-#: inside it the image is at least SHEET_STEP gray levels lighter than just outside. A shadow
-#: across a page is a slope, not a step.
+#: inside it the image is at least SHEET_STEP gray levels lighter than along most of the band
+#: just outside (its median). A shadow across a page is a slope, not a step; nor is the light
+#: half of a page lit unevenly, though the band round it dips into the black corners of a
+#: turned scan (a whole column of a form was cut off as desk).
 SHEET_LEAST = 0.3
 SHEET_MOST = 0.9
 SHEET_SOLIDITY = 0.95
@@ -267,7 +269,7 @@ def _sheet_outline(gray: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | Non
     ring = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     inside = cv2.subtract(sheet, cv2.erode(sheet, ring)) > 0
     outside = cv2.subtract(cv2.dilate(sheet, ring), sheet) > 0
-    if not outside.any() or reduced[inside].mean() - reduced[outside].mean() < SHEET_STEP:
+    if not outside.any() or reduced[inside].mean() - np.median(reduced[outside]) < SHEET_STEP:
         return None
     return hull, (reduced.shape[1], reduced.shape[0])
 

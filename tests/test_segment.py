@@ -1377,6 +1377,19 @@ def test_a_page_photographed_on_a_desk_is_read_on_the_sheet_only(desk):
     assert len(segment_page("photo.jpg", 1, page.image).numbers) == len(page.truth)
 
 
+@pytest.mark.parametrize("seed", [2, 36])
+def test_a_form_lit_unevenly_and_turned_on_a_black_scanner_lid_keeps_all_its_boxes(seed):
+    """Its lit half, next to the dim half and the black corners the turn leaves, looked like a
+    sheet on a desk: the page was cropped to it and a whole column of boxes lost."""
+    from digitize.reader import segment_page
+    from digitize.synth import form_page, photograph
+
+    rng = np.random.default_rng(seed)
+    page = photograph(form_page(rng, dpi=300), rng, angle=float(rng.uniform(-7, 7)), background=0)
+    segments = segment_page("scan.jpg", 1, page.image)
+    assert sorted(number.field for number in segments.numbers) == sorted(truth.field for truth in page.truth)
+
+
 @pytest.mark.parametrize("seed", [0, 2, 3])
 def test_a_form_photographed_on_a_desk_is_read_flat_and_boxed_in_the_photo(seed, classifier):
     """In perspective, a form's boxes are no rectangles: their sides were read as '1's and their
