@@ -1069,6 +1069,16 @@ def _at_side(group: list[Blob], region: tuple[int, int, int, int]) -> bool:
     return any(b.x <= x0 + margin or b.x + b.w >= x0 + w - margin for b in group)
 
 
+def _one_per_cell(blobs: list[Blob], left: int, cell_width: float) -> list[Blob]:
+    """A comb's blobs joined per cell (from `left`, `cell_width` wide): a cell holds one digit. A
+    small '5' written in two strokes left two pieces under the digits' height, each dropped as a
+    mark, and the comb's number one digit short."""
+    cells: dict[int, list[Blob]] = {}
+    for blob in blobs:
+        cells.setdefault(int((blob.cx - left) // cell_width), []).append(blob)
+    return [functools.reduce(join, pieces) for pieces in cells.values()]
+
+
 def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_id: str,
                      cut_out: bool = False, cell_width: float = 0.0) -> list[NumberCandidate]:
     """All ink of a field is one number; `cut_out` when the image is a field cut from a page,
@@ -1076,6 +1086,8 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
     blobs = drop_rule_slivers(blobs_in(ink, region, spill=0 if cut_out else region[3] // 2), region)
     height = typical_height(blobs, region)
     blobs = digit_pieces(blobs, height)
+    if cell_width:
+        blobs = _one_per_cell(blobs, region[0], cell_width)
     if not blobs:
         return []
     height = typical_height(blobs)

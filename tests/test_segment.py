@@ -1115,6 +1115,22 @@ def test_a_blob_as_narrow_as_a_digit_that_reads_as_no_digit_is_cut_not_dropped(l
     assert [read.number for read in reads] == ["111177"]
 
 
+def test_a_small_digit_written_in_two_strokes_in_a_comb_cell_is_one_digit():
+    from digitize.reader import segment_page
+
+    def draw(image):
+        draw_comb(image, 4, 70)
+        for i in (0, 1, 3):  # tall '1's
+            cv2.line(image, (85 + 70 * i, 112), (83 + 70 * i, 158), 0, 4)
+        # the third cell: a small '5' whose flag stands apart from its body, each under the digits' height
+        cv2.line(image, (218, 126), (246, 116), 0, 5)
+        cv2.ellipse(image, (214, 151), (10, 9), 0, -100, 160, 0, 4)
+    (comb,) = segment_page("f", 1, page_with(draw, (300, 600)), mode="page").numbers
+    assert comb.field == "comb1" and len(comb.blobs) == 4
+    five = comb.blobs[2]
+    assert five.x < 210 and five.x + five.w > 245  # body and flag, one blob
+
+
 def test_a_digit_alone_in_a_comb_cell_is_never_cut():
     from digitize.reader import classify, decide, segment_page
 
