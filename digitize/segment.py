@@ -847,9 +847,9 @@ def _longest_run(row: np.ndarray) -> tuple[int, int, int]:
 
 def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
     """Ways to read a blob: whole, without an underline joining its digits, and if it is wide
-    for one digit, cut into 2..MOST_PIECES digits, with upright cuts and, for writing that leans, with
-    cuts along its slant too: upright cuts through a leaning pair take a piece of one digit with
-    the other (the classifier picks)."""
+    for one digit, cut into 2..MOST_PIECES digits, with upright cuts and, for writing that
+    leans, with cuts along its slant too: upright cuts through a leaning pair take a piece of
+    one digit with the other (the classifier picks)."""
     hypotheses = [[blob]]
     if blob.h < SMALLEST_CUT:
         return hypotheses
@@ -869,8 +869,8 @@ def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) ->
 
 
 def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> list[list[Blob]]:
-    """Cuts into 2..MOST_PIECES pieces at the cheapest columns of `ink` (the blob, sheared by `shifts`)
-    near equal spacing."""
+    """Cuts into 2..MOST_PIECES pieces at the cheapest columns of `ink` (the blob, sheared by
+    `shifts`) near equal spacing."""
     hypotheses = []
     width = ink.shape[1]
     profile = ink.sum(axis=0).astype(float)
