@@ -17,10 +17,11 @@ import numpy as np
 
 from .augment import second_looks
 from .cleanup import clean_page, with_paper_border
-from .layout import analyze
+from .layout import Field, analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
-from .segment import CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, numbers_in_field, numbers_in_free_text, split_hypotheses
+from .segment import (CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, numbers_in_field, numbers_in_free_text,
+                      split_hypotheses, without_captions)
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
@@ -207,12 +208,14 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     else:
         free = layout.ink.copy()
         counters = {"box": 0, "comb": 0}
-        for fld in sorted(layout.fields, key=lambda f: (f.y // max(f.h, 1), f.x)):
+        fields = sorted(layout.fields, key=lambda f: (f.y // max(f.h, 1), f.x))
+        regions = [_inside(fld) for fld in fields]
+        boxed = without_captions(layout.ink, [r for fld, r in zip(fields, regions) if fld.kind == "box"])
+        for fld, region in zip(fields, regions):
             counters[fld.kind] += 1
-            inset = max(2, min(fld.w, fld.h) // 20)
-            region = (fld.x + inset, fld.y + inset, max(1, fld.w - 2 * inset), max(1, fld.h - 2 * inset))
             cell_width = fld.w / fld.cells if fld.kind == "comb" else 0.0
-            found = numbers_in_field(layout.ink, region, f"{fld.kind}{counters[fld.kind]}", cell_width=cell_width)
+            found = numbers_in_field(boxed if fld.kind == "box" else layout.ink, region,
+                                     f"{fld.kind}{counters[fld.kind]}", cell_width=cell_width)
             free[fld.y : fld.y + fld.h, fld.x : fld.x + fld.w] = 0
             for blob in (b for number in found for b in number.blobs):  # writing across its rules too
                 free[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w][blob.mask > 0] = 0
@@ -254,6 +257,12 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
 #: a dot or a comma as a crisp mark, and a gray one blown up to 20 px is a soft blob it takes
 #: for a digit ('14.000' read '146000').
 SHADED_HEIGHT = 0.5
+
+
+def _inside(fld: Field) -> tuple[int, int, int, int]:
+    """A field's region within its rules."""
+    inset = max(2, min(fld.w, fld.h) // 20)
+    return fld.x + inset, fld.y + inset, max(1, fld.w - 2 * inset), max(1, fld.h - 2 * inset)
 
 
 def _crop(blob: Blob) -> np.ndarray:

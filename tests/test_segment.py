@@ -1131,6 +1131,25 @@ def test_a_small_digit_written_in_two_strokes_in_a_comb_cell_is_one_digit():
     assert five.x < 210 and five.x + five.w > 245  # body and flag, one blob
 
 
+def test_a_digit_touching_its_box_s_printed_caption_leaves_the_caption_out():
+    # Three boxes print a caption in their top-left corner; in the first, the '7' of "70" is
+    # written up against it and touches its 'e'. Its letters must not join the '7' (read '9').
+    from digitize.reader import segment_page
+
+    def draw(image):
+        for i, caption in enumerate(("Date", "Total", "Score")):
+            x, y = 60, 60 + 130 * i
+            cv2.rectangle(image, (x, y), (x + 500, y + 100), 0, 3)
+            cv2.putText(image, caption, (x + 8, y + 22), cv2.FONT_HERSHEY_PLAIN, 1.2, 0, 1, cv2.LINE_AA)
+            write(image, "70", x + 36 if i == 0 else x + 90, y + 64 if i == 0 else y + 85, scale=2.2, thickness=5)
+    numbers = segment_page("form.png", 1, page_with(draw, (500, 700)), mode="page").numbers
+    assert [n.field for n in numbers] == ["box1", "box2", "box3"]
+    (seven, zero), (other_seven, _) = numbers[0].blobs, numbers[1].blobs
+    # As tall and wide as a '7' elsewhere, give or take the pixels where they touched: the
+    # caption's letters (11 px) would make it taller, and wider to the left.
+    assert abs(seven.h - other_seven.h) <= 3 and abs(seven.w - other_seven.w) <= 3
+
+
 def test_a_digit_alone_in_a_comb_cell_is_never_cut():
     from digitize.reader import classify, decide, segment_page
 
