@@ -1144,7 +1144,7 @@ def test_a_digit_touching_its_box_s_printed_caption_leaves_the_caption_out():
             write(image, "70", x + 36 if i == 0 else x + 90, y + 64 if i == 0 else y + 85, scale=2.2, thickness=5)
     numbers = segment_page("form.png", 1, page_with(draw, (500, 700)), mode="page").numbers
     assert [n.field for n in numbers] == ["box1", "box2", "box3"]
-    (seven, zero), (other_seven, _) = numbers[0].blobs, numbers[1].blobs
+    (seven, _), (other_seven, _) = numbers[0].blobs, numbers[1].blobs  # each box: a "7" and a "0"
     # As tall and wide as a '7' elsewhere, give or take the pixels where they touched: the
     # caption's letters (11 px) would make it taller, and wider to the left.
     assert abs(seven.h - other_seven.h) <= 3 and abs(seven.w - other_seven.w) <= 3
