@@ -88,11 +88,6 @@ PAIR_REJECT = 0.2
 #: whatever its width, down to LOST_PAIR_CUT_WIDTH over height.
 LOST_PAIR_REJECT = 0.9
 LOST_PAIR_CUT_WIDTH = 0.6
-#: A cut whose first piece is under this share of the blob's height takes off the lead-in
-#: stroke of a European '1' (up from its lower left), not a digit: the stroke alone reads as a
-#: sure '4' or '5' ('1' read '41'). Digits joined in one blob stand about as tall as each other.
-#: On the development scans every such cut was wrong (12 register cells, 10 cheques).
-LEAD_IN_PIECE = 0.6
 #: A number with fewer neighbours is judged against the page's handwriting (its median width
 #: over height) when the page holds at least this many blobs.
 PAGE_SAMPLE = 12
@@ -537,8 +532,6 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], p
             continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
         narrowest = LOST_PAIR_CUT_WIDTH if lost else NOT_ONE_CUT_WIDTH if reject > NOT_ONE_DIGIT else CUT_WIDTH
         for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
-            if len(pieces) > 1 and pieces[0].h < LEAD_IN_PIECE * number.blobs[b].h:
-                continue  # a lead-in stroke
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
             number.splits[b].append(pieces)
             crops.extend(_crop(_shaded_like(piece, number.blobs[b])) for piece in pieces)

@@ -762,6 +762,11 @@ def _loop_columns(ink: np.ndarray, size: float) -> np.ndarray:
 CUT_WIDTH = 0.95
 #: The most digits one blob is cut into: a cheque's '70000' or '10000' is written in one stroke.
 MOST_PIECES = 6
+#: Pieces whose first is under this share of the blob's height take off the lead-in stroke of a
+#: European '1' (up from its lower left), not a digit: the stroke alone reads as a sure '4' or
+#: '5' ('1' read '41'). Digits joined in one blob stand about as tall as each other. On the
+#: development scans every such cut was wrong (12 register cells, 10 cheques).
+LEAD_IN_PIECE = 0.6
 
 
 #: A blob under this many pixels tall is read whole: cut in two, its pieces are specks the model
@@ -854,7 +859,7 @@ def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) ->
     if blob.h < SMALLEST_CUT:
         return hypotheses
     apart = without_underline(blob)
-    if apart:
+    if apart and not _lead_in_off(apart, blob):
         hypotheses.append(apart)
     if blob.w < narrowest * max(blob.h, 0.6 * height):
         return hypotheses
@@ -901,10 +906,16 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
         for columns in options:
             if columns == sorted(set(columns)) and not loops[columns].any():
                 pieces = cut(blob, columns, shifts)
-                # Touching digits are of a height: a flag, hook or tail cut off is not a digit.
-                if len(pieces) == parts and all(p.h >= 0.4 * blob.h and p.w >= NARROWEST_PIECE * blob.h for p in pieces):
+                # Touching digits are of a height: a flag, hook, tail or lead-in cut off is not a digit.
+                if (len(pieces) == parts and not _lead_in_off(pieces, blob)
+                        and all(p.h >= 0.4 * blob.h and p.w >= NARROWEST_PIECE * blob.h for p in pieces)):
                     hypotheses.append(pieces)
     return hypotheses
+
+
+def _lead_in_off(pieces: list[Blob], blob: Blob) -> bool:
+    """Whether the first of several pieces of `blob` is a lead-in stroke (LEAD_IN_PIECE)."""
+    return len(pieces) > 1 and pieces[0].h < LEAD_IN_PIECE * blob.h
 
 
 #: A field holding only blobs under SPECK_SIDE pixels high, or of under SPECK_AREA pixels of
