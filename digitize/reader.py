@@ -503,7 +503,9 @@ def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
 
 
 def _hollow(ink: np.ndarray) -> bool:
-    """The ink fills less than HOLLOW_TAIL of its convex hull: a stroke that curls, not a blot."""
+    """The ink fills less than HOLLOW_TAIL of its convex hull: a stroke that curls, not a blot.
+    The hull is counted in pixels: `cleanup.solidity` measures it by its outline's area, which for
+    strokes two pixels wide in a 28x28 crop is smaller than their ink (ratios over 1)."""
     hull = np.zeros_like(ink)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(ink)), 1)
     return bool(ink.sum() < HOLLOW_TAIL * hull.sum())
