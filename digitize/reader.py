@@ -127,6 +127,14 @@ BOWL_MARGIN = 3
 FLAG_ONE_LEAST = 0.05
 FLAG_TOP = 0.35
 FLAG_DROP = 0.3
+#: A '4' has a bar: some row between BAR_TOP and BAR_BOTTOM of its height holds one unbroken run
+#: of ink at least BAR_SHARE of its width. A crop read as '4' with some belief in '1'
+#: (LEAD_IN_ONE_LEAST) and no such row is a European '1' whose long lead-in stroke falls from
+#: its top to the left, apart from the stem (old registers).
+LEAD_IN_ONE_LEAST = 0.01
+BAR_TOP = 0.3
+BAR_BOTTOM = 0.85
+BAR_SHARE = 0.5
 
 
 @dataclass
@@ -447,8 +455,9 @@ def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
     twos = np.flatnonzero((read == 2) & (runner_up == 3) & (probabilities[:, 3] >= BOWL_THREE_LEAST))
     sevens = np.flatnonzero((read == 7) & (probabilities[:, 1] >= FLAG_ONE_LEAST))
+    fours = np.flatnonzero((read == 4) & (probabilities[:, 1] >= LEAD_IN_ONE_LEAST))
     doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
-               + [i for i in sevens if _falls_left_from_the_top(crops[i])])
+               + [i for i in sevens if _falls_left_from_the_top(crops[i])] + [i for i in fours if not _has_a_bar(crops[i])])
     for i in doubted:
         probabilities[i, read[i]] *= SHAPE_DOUBT
         probabilities[i] /= probabilities[i].sum()
@@ -477,6 +486,20 @@ def _falls_left_from_the_top(crop: np.ndarray) -> bool:
     upper = rows <= top + FLAG_TOP * height
     leftmost = columns[upper] <= columns[upper].min() + 1
     return float(rows[upper][leftmost].mean()) - top > FLAG_DROP * height
+
+
+def _has_a_bar(crop: np.ndarray) -> bool:
+    """Some row of its middle holds one run of ink across at least BAR_SHARE of its width."""
+    ink = crop > CROP_INK
+    rows, columns = np.nonzero(ink)
+    if rows.size == 0:
+        return False
+    top, height = int(rows.min()), int(rows.max() - rows.min() + 1)
+    middle = ink[top + int(BAR_TOP * height) : top + int(BAR_BOTTOM * height)].astype(np.int8)
+    edges = np.diff(np.pad(middle, ((0, 0), (1, 1))), axis=1)
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    longest = int((ends[1] - starts[1]).max()) if starts[1].size else 0
+    return longest >= BAR_SHARE * (columns.max() - columns.min() + 1)
 
 
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:

@@ -2052,6 +2052,22 @@ def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one():
     assert _read_as(shapes["seven"], seven_or_one) == 7
 
 
+def _lead_in_one_and_fours() -> dict[str, np.ndarray]:
+    """A European '1' (a long lead-in falling from the top of a slanted stem to its lower left,
+    apart from the stem), an open '4' and a closed '4' (each with a bar across)."""
+    return {"one": _drawn([(6, 20), (19, 3), (13, 25)]), "open four": _drawn([(8, 4), (6, 16), (21, 16)], [(17, 6), (16, 25)]),
+            "closed four": _drawn([(16, 3), (5, 17), (22, 17)], [(16, 3), (16, 25)])}
+
+
+def test_a_four_without_a_bar_reads_as_a_one_with_its_lead_in():
+    shapes = _lead_in_one_and_fours()
+    four_or_one = {4: 0.8, 1: 0.2}
+    assert _read_as(shapes["one"], four_or_one) == 1
+    assert _read_as(shapes["open four"], four_or_one) == 4
+    assert _read_as(shapes["closed four"], four_or_one) == 4
+    assert _read_as(shapes["one"], {4: 0.995, 1: 0.005}) == 4  # hardly any belief in a "1": the model's answer
+
+
 def test_light_ruled_lines_and_a_margin_line_leave_a_page_s_numbers_alone():
     # Notebook paper: light lines the numbers sit on, in dashes once binarized, and a light
     # margin line down the whole page. Neither may join the writing nor swallow the page.
