@@ -107,7 +107,9 @@ CROP_INK = 100
 #: with a thick or curled tail (cheques) than an '8', which the model reads with near certainty.
 #: A tail that curls back left (a hooked '9') is wider, up to CURLED_WIDTH strokes, but hollow:
 #: its ink fills less than HOLLOW_TAIL of its convex hull, where the blot that an '8's small
-#: lower loop makes when it closes up fills most of it.
+#: lower loop makes when it closes up fills most of it. Where '9' is the runner-up the crop is
+#: read '9' however sure the model is of the '8' (cheques: 10 numbers more, none lost); another
+#: runner-up (a looped '2') only doubts it.
 LOOP_NINE_LEAST = 0.005
 LOOP_AREA = 4
 LOOP_UPPER_ROW = 13
@@ -448,8 +450,10 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
 
 
 def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3' and each '7'
-    shaped like a flagged '1' doubted."""
+    """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3', each '7'
+    shaped like a flagged '1' and each '4' without a bar doubted. A doubted '8' whose runner-up
+    is '9' is read '9': its probability goes to the '9' (the model can be so sure of the '8' that
+    the '9' stays below even the doubted '8'); otherwise the runner-up decides."""
     read = probabilities.argmax(1)
     runner_up = np.argsort(probabilities, 1)[:, -2]
     eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
@@ -459,7 +463,10 @@ def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
                + [i for i in sevens if _falls_left_from_the_top(crops[i])] + [i for i in fours if not _has_a_bar(crops[i])])
     for i in doubted:
-        probabilities[i, read[i]] *= SHAPE_DOUBT
+        kept = probabilities[i, read[i]] * SHAPE_DOUBT
+        if read[i] == 8 and runner_up[i] == 9:
+            probabilities[i, 9] += probabilities[i, 8] - kept
+        probabilities[i, read[i]] = kept
         probabilities[i] /= probabilities[i].sum()
     return probabilities
 

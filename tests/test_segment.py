@@ -2022,6 +2022,9 @@ def test_an_eight_with_one_upper_loop_on_a_single_stem_reads_as_a_nine():
         assert _read_as(figures[name], eight_or_nine) == 9, name
     for name in ("legs", "blot"):  # an open '8', and one whose small lower loop closed up
         assert _read_as(figures[name], eight_or_nine) == 8, name
+    # Sure of the '8', the '9' its runner-up: the shape decides; another runner-up: doubted only.
+    assert _read_as(figures["stem"], {8: 0.99, 9: 0.006, 0: 0.004}) == 9
+    assert _read_as(figures["stem"], {8: 0.99, 0: 0.006, 9: 0.005}) == 8
 
 
 def _flat_topped_three_and_two() -> dict[str, np.ndarray]:
