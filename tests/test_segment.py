@@ -830,6 +830,18 @@ def test_a_cheque_s_run_of_zeros_in_one_stroke_can_be_cut_into_every_zero(zeros)
     assert any(all(abs(x - (40 + 50 * i)) < 12 for i, x in enumerate(centres)) for centres in cuts)
 
 
+@pytest.mark.parametrize("tilt, thin", [(-30, 9), (-20, 7)])
+def test_slanted_touching_zeros_can_be_cut_into_one_zero_each(tilt, thin):
+    # Four zeros leaning right, each touching the next (a cheque's '6006'): cut along the
+    # slant, one hypothesis gives each piece one whole ring.
+    ink = np.zeros((70, 200), np.uint8)
+    for k in range(4):
+        cv2.ellipse(ink, (30 + 20 * k, 35), (thin, 22), tilt, 0, 360, 255, 3)
+    (blob,) = blobs_in(ink)
+    fours = [[p.area for p in pieces] for pieces in split_hypotheses(blob, blob.h) if len(pieces) == 4]
+    assert min(max(areas) / min(areas) for areas in fours) < 1.12
+
+
 def test_crops_keep_the_ink_s_shades_whole_and_cut():
     """A light stroke (a hairline lead-in, a faint bar) is dimmer in its crop than a pressed one,
     as in MNIST's gray scans: in a blob's whole crop, and in the pieces it is cut into."""
