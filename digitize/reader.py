@@ -137,6 +137,14 @@ LEAD_IN_ONE_LEAST = 0.01
 BAR_TOP = 0.3
 BAR_BOTTOM = 0.85
 BAR_SHARE = 0.5
+#: Above its bar a '4' has its arm beside its stem: two strokes. A crop read as '4' with '7' as the
+#: runner-up (at least CROSSED_SEVEN_LEAST) whose bar (its widest row between BAR_TOP and
+#: BAR_BOTTOM) lies at CROSSBAR_LOW of its height or lower, with one stroke in most rows from
+#: ARM_FROM of its height down to it, is a European crossed '7' whose own top bar is short
+#: ('ƒ'-like, cheques). A 'Y'-shaped '4' has its widest row where its arms meet, higher up.
+CROSSED_SEVEN_LEAST = 0.02
+CROSSBAR_LOW = 0.4
+ARM_FROM = 0.15
 
 
 @dataclass
@@ -451,7 +459,8 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
 
 def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3', each '7'
-    shaped like a flagged '1' and each '4' without a bar doubted. A doubted '8' whose runner-up
+    shaped like a flagged '1', each '4' without a bar and each '4' shaped like a crossed '7'
+    doubted. A doubted '8' whose runner-up
     is '9' is read '9': its probability goes to the '9' (the model can be so sure of the '8' that
     the '9' stays below even the doubted '8'); otherwise the runner-up decides."""
     read = probabilities.argmax(1)
@@ -460,8 +469,10 @@ def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     twos = np.flatnonzero((read == 2) & (runner_up == 3) & (probabilities[:, 3] >= BOWL_THREE_LEAST))
     sevens = np.flatnonzero((read == 7) & (probabilities[:, 1] >= FLAG_ONE_LEAST))
     fours = np.flatnonzero((read == 4) & (probabilities[:, 1] >= LEAD_IN_ONE_LEAST))
+    crossed = np.flatnonzero((read == 4) & (runner_up == 7) & (probabilities[:, 7] >= CROSSED_SEVEN_LEAST))
     doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
-               + [i for i in sevens if _falls_left_from_the_top(crops[i])] + [i for i in fours if not _has_a_bar(crops[i])])
+               + [i for i in sevens if _falls_left_from_the_top(crops[i])] + [i for i in fours if not _has_a_bar(crops[i])]
+               + [i for i in crossed if _one_stroke_over_a_low_bar(crops[i])])
     for i in doubted:
         kept = probabilities[i, read[i]] * SHAPE_DOUBT
         if read[i] == 8 and runner_up[i] == 9:
@@ -495,18 +506,41 @@ def _falls_left_from_the_top(crop: np.ndarray) -> bool:
     return float(rows[upper][leftmost].mean()) - top > FLAG_DROP * height
 
 
+def _widest_middle_row(ink: np.ndarray) -> tuple[int, float]:
+    """The row between BAR_TOP and BAR_BOTTOM of the ink's height holding its longest unbroken
+    run (the first such row, counted from the ink's top), and that run as a share of its width."""
+    rows, columns = np.nonzero(ink)
+    top, height = int(rows.min()), int(rows.max() - rows.min() + 1)
+    first = int(BAR_TOP * height)
+    middle = ink[top + first : top + int(BAR_BOTTOM * height)].astype(np.int8)
+    edges = np.diff(np.pad(middle, ((0, 0), (1, 1))), axis=1)
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    if starts[0].size == 0:
+        return first, 0.0
+    lengths = ends[1] - starts[1]
+    widest = int(np.argmax(lengths))
+    return first + int(starts[0][widest]), float(lengths[widest]) / (columns.max() - columns.min() + 1)
+
+
 def _has_a_bar(crop: np.ndarray) -> bool:
     """Some row of its middle holds one run of ink across at least BAR_SHARE of its width."""
     ink = crop > CROP_INK
-    rows, columns = np.nonzero(ink)
-    if rows.size == 0:
+    return bool(ink.any()) and _widest_middle_row(ink)[1] >= BAR_SHARE
+
+
+def _one_stroke_over_a_low_bar(crop: np.ndarray) -> bool:
+    """Its bar at CROSSBAR_LOW of its height or lower, and one stroke in most rows above it."""
+    ink = crop > CROP_INK
+    if not ink.any():
         return False
-    top, height = int(rows.min()), int(rows.max() - rows.min() + 1)
-    middle = ink[top + int(BAR_TOP * height) : top + int(BAR_BOTTOM * height)].astype(np.int8)
-    edges = np.diff(np.pad(middle, ((0, 0), (1, 1))), axis=1)
-    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
-    longest = int((ends[1] - starts[1]).max()) if starts[1].size else 0
-    return longest >= BAR_SHARE * (columns.max() - columns.min() + 1)
+    rows = np.flatnonzero(ink.any(1))
+    top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
+    bar, _ = _widest_middle_row(ink)
+    above = ink[top + int(ARM_FROM * height) : top + bar - 1].astype(np.int8)
+    if bar < CROSSBAR_LOW * height or len(above) == 0:
+        return False
+    strokes = (np.diff(np.pad(above, ((0, 0), (1, 0))), axis=1) == 1).sum(1)
+    return bool(np.median(strokes) <= 1)
 
 
 def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
