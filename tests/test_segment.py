@@ -2097,6 +2097,19 @@ def test_a_four_with_one_stroke_over_a_low_bar_reads_as_a_crossed_seven():
     assert _read_as(crossed_seven, {4: 0.85, 9: 0.1, 7: 0.05}) == 4  # '7' not the runner-up: the model's answer
 
 
+def test_a_nine_standing_on_a_base_reads_as_a_looped_two():
+    # A '2' whose top curls into a closed loop, then runs down left and along its base; a '9'
+    # has the same loop over a stem.
+    looped_two = _drawn([(18, 10), (7, 24), (22, 24)])
+    nine = _drawn([(19, 9), (17, 25)])
+    for figure in (looped_two, nine):
+        cv2.circle(figure, (14, 8), 5, 255, 2)
+    nine_or_two = {9: 0.85, 2: 0.15}
+    assert _read_as(looped_two, nine_or_two) == 2
+    assert _read_as(nine, nine_or_two) == 9
+    assert _read_as(looped_two, {9: 0.85, 8: 0.1, 2: 0.05}) == 9  # '2' not the runner-up: the model's answer
+
+
 def test_light_ruled_lines_and_a_margin_line_leave_a_page_s_numbers_alone():
     # Notebook paper: light lines the numbers sit on, in dashes once binarized, and a light
     # margin line down the whole page. Neither may join the writing nor swallow the page.
