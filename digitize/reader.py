@@ -142,15 +142,15 @@ BAR_SHARE = 0.5
 #: BAR_BOTTOM) lies at CROSSBAR_LOW of its height or lower, with one stroke in most rows from
 #: ARM_FROM of its height down to it, is a European crossed '7' whose own top bar is short
 #: ('ƒ'-like, cheques). A 'Y'-shaped '4' has its widest row where its arms meet, higher up.
+CROSSED_SEVEN_LEAST = 0.02
+CROSSBAR_LOW = 0.4
+ARM_FROM = 0.15
 #: A '9' stands on the foot of its stem. A crop read as '9' with '2' as the runner-up (at least
 #: LOOPED_TWO_LEAST) whose bottom FOOT_ROWS of its height span FOOT_SPAN of its width or more is a
 #: '2' whose top curls into a loop, standing on its base (cheques).
 LOOPED_TWO_LEAST = 0.01
 FOOT_ROWS = 0.15
 FOOT_SPAN = 0.5
-CROSSED_SEVEN_LEAST = 0.02
-CROSSBAR_LOW = 0.4
-ARM_FROM = 0.15
 
 
 @dataclass
@@ -466,17 +466,17 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
 def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3', each '7'
     shaped like a flagged '1', each '4' without a bar or shaped like a crossed '7' and each '9'
-    standing on a base like a '2' doubted. A doubted '8' whose runner-up
-    is '9' is read '9': its probability goes to the '9' (the model can be so sure of the '8' that
-    the '9' stays below even the doubted '8'); otherwise the runner-up decides."""
+    standing on a base like a '2' doubted. A doubted '8' whose runner-up is '9' is read '9': its
+    probability goes to the '9' (the model can be so sure of the '8' that the '9' stays below
+    even the doubted '8'); otherwise the runner-up decides."""
     read = probabilities.argmax(1)
     runner_up = np.argsort(probabilities, 1)[:, -2]
     eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
     twos = np.flatnonzero((read == 2) & (runner_up == 3) & (probabilities[:, 3] >= BOWL_THREE_LEAST))
     sevens = np.flatnonzero((read == 7) & (probabilities[:, 1] >= FLAG_ONE_LEAST))
     fours = np.flatnonzero((read == 4) & (probabilities[:, 1] >= LEAD_IN_ONE_LEAST))
-    nines = np.flatnonzero((read == 9) & (runner_up == 2) & (probabilities[:, 2] >= LOOPED_TWO_LEAST))
     crossed = np.flatnonzero((read == 4) & (runner_up == 7) & (probabilities[:, 7] >= CROSSED_SEVEN_LEAST))
+    nines = np.flatnonzero((read == 9) & (runner_up == 2) & (probabilities[:, 2] >= LOOPED_TWO_LEAST))
     doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
                + [i for i in sevens if _falls_left_from_the_top(crops[i])] + [i for i in fours if not _has_a_bar(crops[i])]
                + [i for i in crossed if _one_stroke_over_a_low_bar(crops[i])] + [i for i in nines if _on_a_base(crops[i])])
