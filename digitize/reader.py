@@ -141,7 +141,8 @@ BAR_SHARE = 0.5
 #: runner-up (at least CROSSED_SEVEN_LEAST) whose bar (its widest row between BAR_TOP and
 #: BAR_BOTTOM) lies at CROSSBAR_LOW of its height or lower, with one stroke in most rows from
 #: ARM_FROM of its height down to it, is a European crossed '7' whose own top bar is short
-#: ('ƒ'-like, cheques). A 'Y'-shaped '4' has its widest row where its arms meet, higher up.
+#: ('ƒ'-like, cheques). A 'Y'-shaped '4' has its widest row where its arms meet, higher up; a
+#: closed '4' has a loop (bold, its two strokes above the bar can run together).
 CROSSED_SEVEN_LEAST = 0.02
 CROSSBAR_LOW = 0.4
 ARM_FROM = 0.15
@@ -536,9 +537,10 @@ def _has_a_bar(crop: np.ndarray) -> bool:
 
 
 def _one_stroke_over_a_low_bar(crop: np.ndarray) -> bool:
-    """Its bar at CROSSBAR_LOW of its height or lower, and one stroke in most rows above it."""
+    """No loop, its bar at CROSSBAR_LOW of its height or lower, and one stroke in most rows
+    above it."""
     ink = crop > CROP_INK
-    if not ink.any():
+    if not ink.any() or _loops(ink.astype(np.uint8)):
         return False
     rows = np.flatnonzero(ink.any(1))
     top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
@@ -565,11 +567,7 @@ def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
     back: not the two legs of an open '8', nor the blot its lower loop makes when written small
     and closed up."""
     ink = (crop > CROP_INK).astype(np.uint8)
-    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return False
-    loops = [contour for contour, (*_, parent) in zip(contours, hierarchy[0])
-             if parent >= 0 and cv2.contourArea(contour) >= LOOP_AREA]
+    loops = _loops(ink)
     if len(loops) != 1:
         return False
     _, top, _, height = cv2.boundingRect(loops[0])
@@ -581,6 +579,15 @@ def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
     stem_width = np.percentile(below.sum(1), STEM_ROWS) / stroke_width(crop)
     return bool(np.median(strokes_per_row) <= 1
                 and (stem_width <= STEM_WIDTH or (stem_width <= CURLED_WIDTH and _hollow(below))))
+
+
+def _loops(ink: np.ndarray) -> list[np.ndarray]:
+    """The outlines of the holes of at least LOOP_AREA pixels in binary ink (uint8)."""
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    return [contour for contour, (*_, parent) in zip(contours, hierarchy[0])
+            if parent >= 0 and cv2.contourArea(contour) >= LOOP_AREA]
 
 
 def _hollow(ink: np.ndarray) -> bool:

@@ -2085,15 +2085,20 @@ def test_a_four_without_a_bar_reads_as_a_one_with_its_lead_in():
 
 def test_a_four_with_one_stroke_over_a_low_bar_reads_as_a_crossed_seven():
     # A European '7': a short top bar, a slanting stem, a bar across it at mid-height. An open
-    # '4' has its arm beside its stem over its bar; a 'Y'-shaped one is widest where its arms meet.
+    # '4' has its arm beside its stem over its bar; a 'Y'-shaped one is widest where its arms
+    # meet; a closed one has a loop.
     crossed_seven = _drawn([(12, 4), (19, 4), (12, 25)], [(8, 15), (21, 15)])
     y_four = np.zeros((28, 28), np.uint8)  # bold arms that merge into one stroke, high up
     cv2.polylines(y_four, [np.array([(10, 3), (14, 12), (18, 3)], np.int32)], False, 255, 5)
     cv2.line(y_four, (14, 11), (14, 25), 255, 3)
+    closed_four = np.zeros((28, 28), np.uint8)  # its diagonal and stem run together above its bar
+    cv2.polylines(closed_four, [np.array([(17, 3), (8, 17), (23, 17)], np.int32)], False, 255, 3)
+    cv2.line(closed_four, (17, 3), (17, 25), 255, 3)
     four_or_seven = {4: 0.85, 7: 0.15}
     assert _read_as(crossed_seven, four_or_seven) == 7
     assert _read_as(_lead_in_one_and_fours()["open four"], four_or_seven) == 4
     assert _read_as(y_four, four_or_seven) == 4
+    assert _read_as(closed_four, four_or_seven) == 4
     assert _read_as(crossed_seven, {4: 0.85, 9: 0.1, 7: 0.05}) == 4  # '7' not the runner-up: the model's answer
 
 
