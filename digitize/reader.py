@@ -727,7 +727,7 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
         tallest = max(b.h for b in number.blobs)
         wholes = [hypotheses[0][0] for hypotheses in per_blob]
         doubted = _doubts_one_digit(quality[wholes], reject[wholes], _wide(number.blobs))
-        for blob_hypotheses, hypotheses, doubt in zip(number.splits, per_blob, doubted):
+        for b, (blob_hypotheses, hypotheses, doubt) in enumerate(zip(number.splits, per_blob, doubted)):
             choice = 0
             # Pieces of one digit often look like confident digits ('1's): cut a blob only when
             # the model doubts that it is one digit.
@@ -737,15 +737,19 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
                           for ids in hypotheses]
                 scores[0] *= max(0.0, 1.0 - WHOLE_REJECT_WEIGHT * float(reject[hypotheses[0][0]]))
                 choice = int(np.argmax(scores))
-            for piece, crop_id in zip(blob_hypotheses[choice], hypotheses[choice]):
+            pieces = blob_hypotheses[choice]
+            for k, (piece, crop_id) in enumerate(zip(pieces, hypotheses[choice])):
                 # A mark, not a digit; a digit-sized piece needs the model to be very sure.
                 if reject[crop_id] > (REJECT_LEVEL if piece.h < 0.75 * tallest else 0.97):
                     continue
                 # A mark under half a digit high that ends a number (a cheque's closing stroke,
                 # a flourish) is no digit unless the model is all but certain, and then not a
-                # '1': a closing stroke is read as a sure '1'.
-                ends = len(number.blobs) > 1 and (piece is number.blobs[0] or piece is number.blobs[-1])
-                mark = quality[crop_id] < END_MARK_SURE or best_digit[crop_id] == 1
+                # '1': a closing stroke is read as a sure '1'. Cut off the end of a blob, such a
+                # piece is a mark only when read '1': small zeros ending an amount are often
+                # cut apart unsure of themselves ('145000').
+                ends = ((b == 0 and k == 0) or (b == len(number.blobs) - 1 and k == len(pieces) - 1)) \
+                    and (len(number.blobs) > 1 or len(pieces) > 1)
+                mark = best_digit[crop_id] == 1 or (len(pieces) == 1 and quality[crop_id] < END_MARK_SURE)
                 if ends and piece.h < END_MARK * tallest and mark:
                     continue
                 digits.append(str(best_digit[crop_id]))

@@ -1688,6 +1688,32 @@ def test_a_small_mark_ending_a_number_is_not_a_digit_unless_the_model_is_certain
     assert reads(0.999, digit=0) == ["570"]  # a small '0' ends cheque amounts
 
 
+def test_a_closing_stroke_cut_off_the_last_digit_is_not_a_digit_when_read_as_a_one():
+    """A cheque's closing stroke written on from the last digit: the cut off piece, a third of a
+    digit high, reads as a sure '1'; a small '0' cut off the end of a run of zeros stays."""
+    from digitize.reader import Segments, decide
+    from digitize.segment import NumberCandidate
+
+    def blob(x, h):
+        return Blob(x, 100 - h, 10, h, np.full((h, 10), 255, np.uint8))
+
+    five, seven, piece_seven, stroke = blob(0, 30), blob(20, 30), blob(20, 30), blob(32, 10)
+    number = NumberCandidate("line1", [five, seven], 30.0, splits=[[[five]], [[seven], [piece_seven, stroke]]])
+
+    def reads(stroke_digit):
+        probabilities = np.zeros((4, 11), np.float32)
+        probabilities[0, 5] = 1.0  # the '5'
+        probabilities[1, 7], probabilities[1, 10] = 0.5, 0.5  # the '7' and the stroke, doubted whole
+        probabilities[2, 7] = 0.99  # the '7' cut apart
+        probabilities[3, stroke_digit] = 0.99  # the piece cut off its end
+        segments = Segments("cheque.png", 1, (200, 200), [number], np.zeros((4, 28, 28), np.uint8),
+                            [[[[0]], [[1], [2, 3]]]], None)  # number → blob → reading → crops
+        return [read.number for read in decide(segments, probabilities)]
+
+    assert reads(1) == ["57"]
+    assert reads(0) == ["570"]
+
+
 def test_small_print_along_a_cell_s_foot_does_not_make_its_number_a_scribble():
     def draw(image):
         cv2.ellipse(image, (70, 72), (5, 6), 0, 0, 360, 0, 1)  # an '8' in a hairline pen, mid-cell
