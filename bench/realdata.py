@@ -6,7 +6,10 @@ order. An image is "ok" when every row has status `ok` (confidence at least the 
 those rows and how many it must review. Optionally runs Tesseract 5 (digits only, --psm 7) on
 the same images for comparison.
 
-    python bench/realdata.py ../shared/realdata --limit 300 [--tesseract] [--model PATH]
+    python bench/realdata.py ../shared/realdata --limit 300 [--tesseract] [--model PATH] [--breakdown]
+
+--breakdown says where a set's errors lie: reads a digit or more short, long, or of the right
+length with digits swapped, and the commonest single-digit swaps (truth>read).
 """
 from __future__ import annotations
 
@@ -17,13 +20,29 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 
 def truth_of(folder: Path) -> dict[str, str]:
     with open(folder / "truth.csv", newline="", encoding="utf-8") as handle:
         return {row["file"]: row["truth"].strip() for row in csv.DictReader(handle)}
+
+
+def error_kinds(truth: dict[str, str], reads: dict[str, str]) -> tuple[Counter, Counter]:
+    """The wrong reads by kind ('short', 'long', 'swapped'), and the single-digit swaps
+    ('4>6': truth>read) among reads of the right length that differ in one digit."""
+    kinds: Counter = Counter()
+    swaps: Counter = Counter()
+    for name, number in truth.items():
+        read = reads.get(name, "")
+        if read == number:
+            continue
+        kinds["short" if len(read) < len(number) else "long" if len(read) > len(number) else "swapped"] += 1
+        differ = [(a, b) for a, b in zip(number, read) if a != b]
+        if len(read) == len(number) and len(differ) == 1:
+            swaps[">".join(differ[0])] += 1
+    return kinds, swaps
 
 
 def run_digitize(images: list[Path], model: str | None, jobs: int, workdir: Path) -> tuple[dict[str, str], set[str], float]:
@@ -70,6 +89,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--tesseract", action="store_true")
     parser.add_argument("--show-errors", type=int, default=0)
+    parser.add_argument("--breakdown", action="store_true", help="where the errors lie (see above)")
     args = parser.parse_args()
     if args.tesseract and not shutil.which("tesseract"):
         parser.error("tesseract is not installed (apt-get install tesseract-ocr)")
@@ -92,6 +112,10 @@ def main() -> None:
             t_correct = sum(t_reads.get(n, "") == truth[n] for n in names)
             line += f" {t_correct / len(names):9.1%} {t_seconds / len(names):8.3f}"
         print(line, flush=True)
+        if args.breakdown:
+            kinds, swaps = error_kinds({n: truth[n] for n in names}, reads)
+            print(f"    wrong {sum(kinds.values())}: " + ", ".join(f"{k} {kinds[k]}" for k in ("short", "long", "swapped"))
+                  + "; commonest single swaps: " + ", ".join(f"{k} {v}" for k, v in swaps.most_common(8)))
         wrong = [n for n in names if reads.get(n, "") != truth[n]][: args.show_errors]
         for n in wrong:
             print(f"    {n}: truth {truth[n]} read {reads.get(n, '')!r}")

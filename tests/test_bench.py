@@ -38,3 +38,40 @@ def test_the_cell_bench_scores_filled_and_empty_cells(mnist_path, tmp_path):
     filled, empty = done.stdout.splitlines()[:2]
     assert filled.startswith("filled cells") and filled.endswith("%"), done.stdout
     assert empty.startswith("empty cells") and empty.count("%") == 2, done.stdout
+
+
+def test_the_real_scan_bench_scores_a_set_and_says_where_its_errors_lie(tmp_path):
+    # A set laid out as ../shared/realdata's are: images/ and truth.csv. Two printed numbers;
+    # the truth of the second is given wrong on purpose, one digit longer than what is written.
+    import cv2
+    import numpy as np
+
+    images = tmp_path / "tiny" / "images"
+    images.mkdir(parents=True)
+    for name, text in (("a.png", "47"), ("b.png", "305")):
+        image = np.full((80, 240), 255, np.uint8)
+        cv2.putText(image, text, (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.8, 0, 5)
+        cv2.imwrite(str(images / name), image)
+    (tmp_path / "tiny" / "truth.csv").write_text("file,truth\na.png,47\nb.png,3051\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "realdata.py"), str(tmp_path), "--sets", "tiny",
+                           "--jobs", "1", "--breakdown"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row, breakdown = done.stdout.splitlines()[1:3]
+    assert row.split()[:3] == ["tiny", "2", "50.0%"], done.stdout
+    assert breakdown.strip().startswith("wrong 1: short 1, long 0, swapped 0"), done.stdout
+
+
+def test_error_kinds_sorts_wrong_reads_and_counts_single_digit_swaps():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("realdata", ROOT / "bench" / "realdata.py")
+    realdata = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(realdata)
+    error_kinds = realdata.error_kinds
+
+    truth = {"a": "123", "b": "123", "c": "4567", "d": "10", "e": "77", "f": "5"}
+    reads = {"a": "123", "b": "128", "c": "4667", "d": "1", "e": "777"}  # no read for 'f'
+    kinds, swaps = error_kinds(truth, reads)
+    assert kinds == {"swapped": 2, "short": 2, "long": 1}
+    assert swaps == {"3>8": 1, "5>6": 1}
