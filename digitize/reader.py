@@ -21,7 +21,7 @@ from .layout import Field, analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
 from .segment import (CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, numbers_in_field, numbers_in_free_text,
-                      split_hypotheses, without_captions)
+                      runs_per_column, split_hypotheses, without_captions)
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field.
@@ -545,11 +545,10 @@ def _one_stroke_over_a_low_bar(crop: np.ndarray) -> bool:
     rows = np.flatnonzero(ink.any(1))
     top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
     bar, _ = _widest_middle_row(ink)
-    above = ink[top + int(ARM_FROM * height) : top + bar - 1].astype(np.int8)
+    above = ink[top + int(ARM_FROM * height) : top + bar - 1]
     if bar < CROSSBAR_LOW * height or len(above) == 0:
         return False
-    strokes = (np.diff(np.pad(above, ((0, 0), (1, 0))), axis=1) == 1).sum(1)
-    return bool(np.median(strokes) <= 1)
+    return bool(np.median(runs_per_column(above.T)) <= 1)
 
 
 def _on_a_base(crop: np.ndarray) -> bool:
@@ -575,9 +574,8 @@ def _one_loop_on_a_stem(crop: np.ndarray) -> bool:
     below = below[below.any(1)]
     if top + height / 2 >= LOOP_UPPER_ROW or len(below) == 0:
         return False
-    strokes_per_row = (np.diff(below.astype(np.int8), axis=1) == 1).sum(1) + below[:, 0]
     stem_width = np.percentile(below.sum(1), STEM_ROWS) / stroke_width(crop)
-    return bool(np.median(strokes_per_row) <= 1
+    return bool(np.median(runs_per_column(below.T)) <= 1
                 and (stem_width <= STEM_WIDTH or (stem_width <= CURLED_WIDTH and _hollow(below))))
 
 

@@ -187,14 +187,14 @@ def _upright(blob: Blob) -> bool:
     return blob.w <= 2.5 * blob.h
 
 
-def _crossings(ink: np.ndarray) -> np.ndarray:
-    """How many separate runs of ink each column holds."""
+def runs_per_column(ink: np.ndarray) -> np.ndarray:
+    """How many separate runs of ink each column holds (of `ink.T`: each row)."""
     return (np.diff(ink.astype(np.int8), axis=0) == 1).sum(axis=0) + ink[0]
 
 
 def _pen_crossings(blob: Blob) -> float:
     """How many times the pen crosses a column of the blob, on average over its inked columns."""
-    crossings = _crossings(blob.mask > 0)
+    crossings = runs_per_column(blob.mask > 0)
     return float(crossings[crossings > 0].mean())
 
 
@@ -881,7 +881,7 @@ def _cuts(blob: Blob, ink: np.ndarray, shifts: np.ndarray, height: float) -> lis
     profile = ink.sum(axis=0).astype(float)
     inked = np.flatnonzero(profile)
     ink_start, ink_width = int(inked[0]), int(inked[-1] - inked[0] + 1)
-    runs = np.maximum(1, _crossings(ink))
+    runs = np.maximum(1, runs_per_column(ink))
     # Touching digits meet in one stroke; the middle of an '0' or '8' crosses two or more.
     cost = np.convolve(profile * runs, np.ones(3) / 3, mode="same")
     loops = _loop_columns(ink, LOOP_SIZE * blob.h)
