@@ -949,13 +949,21 @@ def _speck(blob: Blob) -> bool:
 #: runs over CORNER_RUN of its width and of its height, each within 1/CORNER_BAND of its box's
 #: sides (the rules run on past the rules across them); or it reaches three of the image's
 #: edges, fills under FRAME_AROUND_INK of its box and runs straight along three of its sides: a
-#: small cell's frame.
+#: small cell's frame. A piece in a corner of the image, within RULE_END_STRIP of its shorter
+#: side (plus a pixel) from a side and from its top or bottom, at most CORNER_PIECE of the
+#: image each way and CORNER_INK of its area, that runs straight along two sides of its box (or
+#: is one straight stroke) is what the cut left where two rules meet, however much of its box it
+#: fills: thick rules blurred by the scan fill a small corner's box well past FRAME_INK (empty
+#: cells read '7' or '1'). (In the narrow image of a '1' cut out tightly, every piece is by a
+#: side; a broken stroke's piece is far more of it.)
 RULE_END_THIN = 0.3
 RULE_END_ACROSS = 0.1
 RULE_END_STRIP = 0.06
 MARGIN_STRIP = 0.3
 CORNER_RUN = 0.9
 CORNER_BAND = 6
+CORNER_PIECE = 0.5
+CORNER_INK = 0.03
 
 
 def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
@@ -970,7 +978,16 @@ def _rule_end(blob: Blob, region: tuple[int, int, int, int]) -> bool:
         return True
     if _shaped_like_a_frame(blob, edges) and sum(_ruled_sides(blob.mask > 0)) >= 3:
         return True  # the box's frame, its rules thick beside a small cell
-    return _rule_corner(blob, region)
+    return _rule_corner(blob, region) or _in_a_corner(blob, region)
+
+
+def _in_a_corner(blob: Blob, region: tuple[int, int, int, int]) -> bool:
+    """A small piece of ruling in one of the image's corners (see RULE_END_STRIP)."""
+    _, y0, w, h = region
+    reach = RULE_END_STRIP * min(w, h) + 1
+    by_top_or_bottom = blob.y <= y0 + reach or blob.y + blob.h >= y0 + h - reach
+    small = blob.w <= CORNER_PIECE * w and blob.h <= CORNER_PIECE * h and blob.area <= CORNER_INK * w * h
+    return by_top_or_bottom and small and _by_a_side(blob, region, reach) and _ruled_corner(blob.mask > 0)
 
 
 def _thin_by_a_side(blob: Blob, region: tuple[int, int, int, int]) -> bool:

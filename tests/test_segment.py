@@ -461,6 +461,39 @@ def test_an_empty_cell_whose_frame_broke_into_two_corners_a_little_off_its_sides
     assert cell_numbers(draw, (136, 354)) == []
 
 
+def _a_thick_corner_in_the_image_s_corner(image):
+    h, w = image.shape
+    cv2.line(image, (w - 26, 2), (w, 2), 60, 4)  # thick rules, blurred by the scan: the L
+    cv2.line(image, (w - 3, 0), (w - 3, 20), 60, 4)  # fills a third of its box
+    image[:] = cv2.GaussianBlur(image, (0, 0), 1.0)
+
+
+def _a_stub_of_a_side_rule_by_the_top(image):
+    cv2.rectangle(image, (0, 6), (3, 17), 60, -1)  # a third as wide as long: no hairline
+
+
+def _a_piece_of_rule_just_off_a_corner(image):
+    h, w = image.shape
+    cv2.line(image, (w - 9, 5), (w - 9, 40), 60, 4)  # a few pixels off the image's edges
+
+
+@pytest.mark.parametrize("draw", [_a_thick_corner_in_the_image_s_corner, _a_stub_of_a_side_rule_by_the_top,
+                                  _a_piece_of_rule_just_off_a_corner])
+def test_what_the_cut_left_in_an_empty_cell_s_corner_is_no_number(draw):
+    """Pieces of ruling in a corner of the image that the older checks missed, each read as a
+    '7' or a '1' in an empty cell (bench/cells.py): a thick corner fills too much of its box to
+    be sparse, a stub is too wide for a hairline, a piece off the edges touches none."""
+    from digitize.reader import segment_page
+
+    assert segment_page("cell.png", 1, page_with(draw, (110, 210)), mode="field").numbers == []
+
+
+def test_a_seven_written_in_a_cell_s_corner_is_read():
+    def draw(image):
+        write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
+    assert [len(number.blobs) for number in cell_numbers(draw, (110, 210))] == [1]
+
+
 def test_a_dash_of_a_rule_alone_in_a_cell_is_no_number():
     """A blob 2-3 pixels high is no digit (the smallest read are 8): alone, it was read '2'."""
     def dash(image):
