@@ -108,11 +108,15 @@ def _ink_extent(ink_components: tuple[int, np.ndarray, np.ndarray], own: np.ndar
 
 
 #: A short vertical run standing on a rule is a comb's tooth if it is one of at least TEETH
-#: runs of about one height (within TOOTH_HEIGHT) standing on that rule in a row at even
-#: spacing (gaps within TOOTH_SPACING of each other); '1's written on a ruled line are not.
+#: runs of one height (within TOOTH_HEIGHT: printed ticks) standing on that rule in a row at
+#: even spacing (gaps within TOOTH_SPACING of each other), at most TOOTH_GAP of their height
+#: apart (a comb's cells are about a digit wide); '1's written on a ruled line are not, even
+#: where three of them, in different numbers, happen to stand evenly spaced (notebook pages
+#: lost their stems: '1358' read '358').
 TEETH = 3
-TOOTH_HEIGHT = 0.25
+TOOTH_HEIGHT = 0.1
 TOOTH_SPACING = 0.15
+TOOTH_GAP = 4.0
 
 
 def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
@@ -171,7 +175,8 @@ def _teeth(standing: dict[int, tuple[int, int]], stats: np.ndarray) -> set[int]:
         at = xs.index(int(stats[label, 0]))
         for start in range(max(0, at - TEETH + 1), min(at, len(row) - TEETH) + 1):
             gaps = np.diff(xs[start : start + TEETH])
-            if gaps.min() > 0 and gaps.max() - gaps.min() <= TOOTH_SPACING * gaps.max():
+            even = gaps.min() > 0 and gaps.max() - gaps.min() <= TOOTH_SPACING * gaps.max()
+            if even and gaps.max() <= TOOTH_GAP * h:
                 teeth.add(label)
                 break
     return teeth

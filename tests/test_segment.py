@@ -1929,6 +1929,22 @@ def test_ones_written_on_a_ruled_line_are_no_comb_however_many():
     assert not box_sides(vertical, horizontal, long_enough=80).any()
 
 
+@pytest.mark.parametrize("xs, tops", [
+    ((30, 190, 350), (25, 25, 25)),  # evenly spaced, but 4.6 times their height apart
+    ((30, 90, 150), (25, 29, 21)),  # evenly spaced and close, but of different heights
+])
+def test_ones_that_happen_to_stand_evenly_spaced_on_a_ruled_line_are_no_comb(xs, tops):
+    """Stems of '1's in different numbers on a notebook's line, three of them at even gaps by
+    chance, were taken for a comb's teeth and erased ('1358' read '358')."""
+    from digitize.layout import box_sides
+    vertical = np.zeros((100, 400), np.uint8)
+    horizontal = np.zeros_like(vertical)
+    horizontal[60, :] = 255
+    for x, top in zip(xs, tops):
+        vertical[top:60, x] = 255
+    assert not box_sides(vertical, horizontal, long_enough=80).any()
+
+
 @pytest.mark.parametrize("top, written", [(112, True), (130, False)])
 def test_a_one_written_down_to_a_box_s_foot_is_read_but_a_printed_divider_is_not(top, written):
     # A box 80 px tall; a straight stroke from row `top` down to its foot: a '1' as tall as the
