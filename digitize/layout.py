@@ -119,7 +119,7 @@ TOOTH_SPACING = 0.15
 TOOTH_GAP = 4.0
 
 
-def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) -> np.ndarray:
+def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int, lines: np.ndarray | None = None) -> np.ndarray:
     """Vertical runs that are rules: very long, or meeting a horizontal rule at an end (a box
     side, at a corner or a tee).
 
@@ -128,7 +128,10 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
     or meet it short of their ends (a '4's stem through its bar, a bold '0's side) are no box's
     sides. A run that only stands on a rule, which goes on both sides of it, is a '1' written
     down to a box's foot or an underline, unless it is one of a row of evenly spaced runs of its
-    height on that rule (the teeth of a comb). Each run is judged in its own box (runs are few, the page is large).
+    height on that rule (the teeth of a comb). `lines` are all the rules a run may stand on,
+    when more than `horizontal`: a notebook's light line, whose sure ink is dashes, passes under
+    a '1' where a dash ending at its foot would make it a box's corner ('2651' read '265').
+    Each run is judged in its own box (runs are few, the page is large).
     """
     sides = np.zeros_like(vertical)
     if not vertical.any():
@@ -152,7 +155,7 @@ def box_sides(vertical: np.ndarray, horizontal: np.ndarray, long_enough: int) ->
             if not (at_top or at_foot):
                 continue
             if at_foot and not at_top:
-                rule_labels = components(horizontal)[1] if rule_labels is None else rule_labels
+                rule_labels = components(horizontal if lines is None else lines)[1] if rule_labels is None else rule_labels
                 rule = _rule_under(rule_labels, x, y + h, w, reach)
                 if rule:
                     standing[label] = (rule, h)
@@ -369,7 +372,9 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         horizontal, runs = rule_masks(rule_ink, max(40, min(h, w) // 30), max(30, min(h, w) // 40))
         long_enough = max(60, min(h, w) // 8)
         horizontal = box_tops(horizontal, runs, ink, long_enough)
-        vertical = box_sides(runs, horizontal, long_enough)
+        longest = long_enough + 2 * LIGHT_RULE_GAP
+        light = rule_masks(ink, longest, longest, vertical_gap=LIGHT_RULE_GAP)
+        vertical = box_sides(runs, horizontal, long_enough, cv2.bitwise_or(horizontal, light[0]))
         boxes = find_boxes(horizontal, vertical, min_side=max(12, min(h, w) // 100))
     rules = cv2.bitwise_or(horizontal, vertical)
     if whole_image_field and rule_ink is not ink:  # a cell is small; on a page it costs 15%
@@ -378,9 +383,8 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
         # On a page, a run as long as a box's side in all the ink is a rule, however little of
         # it is sure ink (a notebook's light lines and margin, in dashes once binarized): no
         # digit on a page is that tall and straight. Bridging gaps must not make one so.
-        longest = long_enough + 2 * LIGHT_RULE_GAP
-        for light in rule_masks(ink, longest, longest, vertical_gap=LIGHT_RULE_GAP):
-            rules = cv2.bitwise_or(rules, light)
+        for lines in light:
+            rules = cv2.bitwise_or(rules, lines)
         rules = cv2.bitwise_or(rules, _printed_dividers(runs, vertical, boxes))
     thickness = _rule_thickness(rules)
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)

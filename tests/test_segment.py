@@ -1929,6 +1929,21 @@ def test_ones_written_on_a_ruled_line_are_no_comb_however_many():
     assert not box_sides(vertical, horizontal, long_enough=80).any()
 
 
+def test_a_one_standing_on_a_notebook_line_where_a_dash_of_it_ends_is_no_box_corner():
+    """A notebook's light line is dashes in the sure ink: one ending at a '1''s foot made the '1'
+    a box's corner, and it was erased ('2651' read '265'). The whole line, found in all the
+    ink, goes on past the foot on both sides."""
+    from digitize.layout import box_sides
+    vertical = np.zeros((100, 200), np.uint8)
+    dashes = np.zeros_like(vertical)
+    vertical[20:60, 100] = 255  # the '1'
+    dashes[60, 40:100] = 255  # a dash of the line, ending at its foot
+    line = dashes.copy()
+    line[60, :] = 255
+    assert box_sides(vertical, dashes, long_enough=80).any()  # a corner, as far as the dashes go
+    assert not box_sides(vertical, dashes, long_enough=80, lines=line).any()
+
+
 @pytest.mark.parametrize("xs, tops", [
     ((30, 190, 350), (25, 25, 25)),  # evenly spaced, but 4.6 times their height apart
     ((30, 90, 150), (25, 29, 21)),  # evenly spaced and close, but of different heights
