@@ -24,8 +24,13 @@ from .segment import (CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, num
                       runs_per_column, split_hypotheses, without_captions)
 
 Mode = Literal["auto", "page", "field"]
-#: In auto mode, an image whose longer side is at most this many pixels is one field.
+#: In auto mode, an image whose longer side is at most this many pixels is one field ...
 FIELD_MAX_SIDE = 1000
+#: ... and so is a wider one under this many pixels high: a strip (a cheque's amount, a zip
+#: code or a digit string scanned at 300-600 dpi), never a page (letter or A4 at 150 dpi is
+#: 1240 pixels across). Read as a page, its background and strokes came apart into dozens of
+#: '1's.
+FIELD_MAX_HEIGHT = 600
 #: A field image under this many pixels high (a postal digit of 16x16, a zip code 20 pixels
 #: high) is enlarged to at least ...
 SHORT_FIELD = 32
@@ -190,7 +195,10 @@ def working_scale(size: tuple[int, int], mode: Mode = "auto") -> int:
 
 
 def _is_field(size: tuple[int, int], mode: Mode) -> bool:
-    return mode == "field" or (mode == "auto" and max(size) <= FIELD_MAX_SIDE)
+    """Whether an image of `size` (width, height) is read as one field."""
+    width, height = size
+    strip = height < FIELD_MAX_HEIGHT and width >= height
+    return mode == "field" or (mode == "auto" and (max(size) <= FIELD_MAX_SIDE or strip))
 
 
 def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",

@@ -220,3 +220,19 @@ def test_a_sideways_page_is_read_fully_only_the_way_its_whole_blobs_read_surest(
     classify([page], classifier.probabilities)
     assert [turned.quarter_turns for turned in page.sideways] == [4 - quarters]
     assert len(page.crops) == wholes  # no cuts made of the page as it was fed
+
+
+def test_an_amount_scanned_at_high_resolution_is_read_as_one_field(classifier):
+    """An image wider than 1000 px but under 600 px high is a strip (an amount, a zip code at
+    300-600 dpi), not a page: read as a page, its security print and strokes came apart into
+    a string of '1's."""
+    from digitize.reader import classify, decide, segment_page
+    from digitize.synth import hershey_glyph, write_number
+
+    strip = np.full((300, 1400), 235, np.uint8)
+    for x in range(-300, 1400, 9):  # a cheque's security print: fine diagonal lines
+        cv2.line(strip, (x, 300), (x + 300, 0), 200, 1)
+    write_number(strip, "3507", 150, 240, 170, np.random.default_rng(3), hershey_glyph)
+    segments = segment_page("amount.png", 1, strip)
+    reads = decide(segments, classify([segments], classifier.probabilities)[0])
+    assert [(read.field, read.number) for read in reads] == [("image", "3507")]
