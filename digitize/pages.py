@@ -115,14 +115,24 @@ def load_pages(file: str, max_pixels: int = MAX_PIXELS, pdf_dpi: int = PDF_DPI,
         yield from _image_pages(file, max_pixels, shrink)
 
 
+#: Composited on white, an image whose gray levels span less than this is blank: its shape is
+#: in its transparency alone.
+BLANK_SPAN = 16
+
+
 def _to_gray(image) -> np.ndarray:
-    """Any PIL mode (palette, RGBA, 16-bit, float) to 8-bit gray; transparency becomes white paper."""
+    """Any PIL mode (palette, RGBA, 16-bit, float) to 8-bit gray; transparency becomes white
+    paper, or black where the ink is white (a digit drawn in white on a transparent canvas,
+    which on white paper would vanish)."""
     from PIL import Image
 
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, rgba)
+        on_white = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+        image = on_white
+        low, high = on_white.convert("L").getextrema()
+        if high - low < BLANK_SPAN:
+            image = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
         low, high = float(array.min()), float(array.max())

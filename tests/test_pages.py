@@ -42,6 +42,18 @@ def test_pdf_pages_render_at_300_dpi(tmp_path):
     assert pages[1].image.dtype == np.uint8 and abs(int(pages[1].image[5, 5]) - 128) < 8
 
 
+@pytest.mark.parametrize("ink", [0, 255])
+def test_a_digit_drawn_on_a_transparent_canvas_keeps_its_shape_whatever_its_colour(tmp_path, ink):
+    """Black ink on a transparent canvas goes on white paper; white ink would vanish there and
+    goes on black (the reader takes either polarity)."""
+    rgba = np.zeros((60, 80, 4), np.uint8)
+    rgba[..., :3] = ink
+    rgba[20:40, 30:34, 3] = 255  # the stroke is opaque, the canvas transparent
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "canvas.png")
+    (page,) = pages_of(tmp_path / "canvas.png")
+    assert abs(int(page.image[30, 31]) - int(page.image[5, 5])) == 255
+
+
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16"])
 def test_bit_depths_and_colour_modes(tmp_path, mode):
     base = Image.fromarray(gray_page())
