@@ -390,7 +390,7 @@ def analyze(ink: np.ndarray, whole_image_field: bool, rule_ink: np.ndarray | Non
     cleaned = _without_slivers(remove_rules(ink, rules, thickness), horizontal, vertical)
     if whole_image_field:
         return Layout(_within_side_rules(cleaned, vertical), [Field("image", 0, 0, w, h)])
-    return Layout(_without_blots(cleaned), group_combs(boxes))
+    return Layout(_without_blots(cleaned, boxes), group_combs(boxes))
 
 
 #: On a page, a solid round blob, at least BLOT_THICK pixels from its edge somewhere (at ~150
@@ -410,8 +410,10 @@ BLOT_SIDE = 12
 BLOT_MARGIN = 0.12
 
 
-def _without_blots(ink: np.ndarray) -> np.ndarray:
-    """The page's ink less its punch holes (see BLOT_THICK), looked for in each margin strip."""
+def _without_blots(ink: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The page's ink less its punch holes (see BLOT_THICK), looked for in each margin strip;
+    never inside a box: no form prints a box over a punch hole, and a bold digit written in a
+    box by the margin fills in as solid (a comb's first '8' was lost)."""
     h, w = ink.shape
     across, down = int(BLOT_MARGIN * w), int(BLOT_MARGIN * h)
     cleaned = ink
@@ -422,6 +424,9 @@ def _without_blots(ink: np.ndarray) -> np.ndarray:
         if holes is not None:
             cleaned = cleaned.copy() if cleaned is ink else cleaned
             cleaned[strip] = cv2.bitwise_and(cleaned[strip], cv2.bitwise_not(holes))
+    if cleaned is not ink:
+        for x, y, box_w, box_h in boxes:
+            cleaned[y : y + box_h, x : x + box_w] = ink[y : y + box_h, x : x + box_w]
     return cleaned
 
 

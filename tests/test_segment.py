@@ -1445,6 +1445,25 @@ def test_a_digit_filled_in_by_its_ink_is_no_punch_hole(blot, where):
     assert any(abs(x - where) < 30 and abs(cy - 335) < 10 and h >= 45 for x, cy, h in boxes)
 
 
+def test_a_solid_digit_in_a_box_by_the_margin_is_no_punch_hole():
+    """A bold '8' filled in by its ink, round as a hole, in a comb's first cell near the page's
+    side: no form prints a box over a punch hole, so it is read (it was erased: '846756' read
+    '46756')."""
+    from digitize.reader import segment_page
+
+    page = np.full((1300, 1000), 255, np.uint8)
+    cv2.rectangle(page, (40, 300), (400, 380), 0, 2)
+    for x in range(100, 400, 60):
+        cv2.line(page, (x, 300), (x, 380), 0, 2)  # a comb of six cells
+    cv2.ellipse(page, (70, 340), (16, 22), 0, 0, 360, 0, -1)  # the solid '8'
+    for k, x in enumerate(range(130, 400, 60)):
+        write(page, "4675"[k % 4], x - 12, 360, scale=1.5, thickness=3)
+    for y in range(500, 1200, 100):
+        write(page, "4512", 300, y, scale=1.5, thickness=3)  # the page's usual pen
+    [comb] = [n for n in segment_page("form.png", 1, page).numbers if n.field == "comb1"]
+    assert len(comb.blobs) == 6
+
+
 @pytest.mark.parametrize("desk", [60, 130])
 def test_a_page_photographed_on_a_desk_is_read_on_the_sheet_only(desk):
     """A dark desk around the sheet made the photo a dark ground (nothing read); a mid-gray
