@@ -200,8 +200,8 @@ def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_conf
         jobs: int | None, overlay_dir: Path | None, crops_dir: Path | None, resume: bool, quiet: bool) -> None:
     """Read the handwritten numbers in INPUTS (files or folders) into a CSV.
 
-    Formats: PNG, JPEG, TIFF (every page), BMP, PDF (every page, at 300 dpi). Folders are
-    searched recursively. Every page gets at least one row: its numbers, an 'empty' row,
+    Formats: PNG, JPEG, TIFF (every page), BMP, PDF (every page, at 300 dpi), and
+    Netpbm, JPEG 2000, WebP, GIF. Folders are searched recursively. Every page gets at least one row: its numbers, an 'empty' row,
     or an 'error' row with the reason; a bad file never stops the run.
 
     \b

@@ -16,7 +16,10 @@ import numpy as np
 #: Largest page we decode, in pixels (A4 at 600 dpi is 35 Mpx); bigger is treated as a bomb.
 MAX_PIXELS = 120_000_000
 PDF_DPI = 300
-SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".pdf"}
+#: Found in folders: the scan formats, and those digit datasets and archives store images in
+#: (Netpbm for postal and exam digit sets, JPEG 2000 for archives' register scans, WebP, GIF).
+SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".pdf",
+            ".pbm", ".pgm", ".ppm", ".pnm", ".jp2", ".j2k", ".webp", ".gif"}
 
 
 #: Given a page's (width, height) as read, the factor it will be worked at (1 = full size).

@@ -127,6 +127,18 @@ def test_find_inputs_walks_sorted_and_reports_problems(tmp_path):
     assert names[-1][1] == "no such file or folder"
 
 
+@pytest.mark.parametrize("suffix", [".pgm", ".ppm", ".pbm", ".jp2", ".webp", ".gif"])
+def test_a_folder_of_dataset_or_archive_images_is_read(tmp_path, suffix):
+    """Digit datasets store Netpbm images, archives JPEG 2000: a folder of them was skipped
+    whole (no row at all)."""
+    mode = "1" if suffix == ".pbm" else "RGB" if suffix == ".ppm" else "L"
+    Image.fromarray(gray_page(255)).convert(mode).save(tmp_path / f"digit{suffix}")
+    [(found, problem)] = list(find_inputs([str(tmp_path)]))
+    assert problem is None and found.endswith(suffix)
+    (page,) = pages_of(found)
+    assert page.image.shape == (60, 80) and page.image[30, 31] < 20 and page.image[5, 5] > 235
+
+
 def test_pages_read_smaller_decode_smaller_but_boxes_stay_in_the_page_as_read(tmp_path):
     from digitize.reader import decide, segment_page, working_scale
     from digitize.synth import free_page
