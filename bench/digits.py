@@ -108,14 +108,15 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for name, (make, suffix) in forms(rng).items():
         with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
             if args.keep:
-                tmp = args.keep / name.replace(" ", "_").replace("/", "-").replace(",", "")
-                tmp.mkdir(parents=True, exist_ok=True)
+                folder = args.keep / name.replace(" ", "_").replace("/", "-").replace(",", "")
+                folder.mkdir(parents=True, exist_ok=True)
             images = []
             for index, digit in enumerate(digits):
-                images.append(Path(tmp) / f"{index:05d}{suffix}")
+                images.append(folder / f"{index:05d}{suffix}")
                 cv2.imwrite(str(images[-1]), make(digit))
-            work = Path(tmp) / "work"
+            work = Path(tmp) / "work"  # the run's own files stay out of a kept folder: it can be run again
             work.mkdir()
             reads, _, seconds = run_digitize(images, args.model, args.jobs, work)
             correct = sum(reads.get(image.name, "") == str(label) for image, label in zip(images, labels))
