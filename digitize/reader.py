@@ -232,7 +232,9 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     if whole:
         numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)
         if not numbers:
-            numbers = _numbers_within_a_border(gray, zoom)
+            # A white '1' cut out tightly is mostly stroke: taken for paper, its dark corners
+            # were the ink, and nothing was read. Inverted, it is a bold dark '1' all ink.
+            numbers = _numbers_within_a_border(gray, zoom) or _numbers_within_a_border(cv2.bitwise_not(gray), zoom)
     else:
         free = layout.ink.copy()
         counters = {"box": 0, "comb": 0}

@@ -405,6 +405,19 @@ def _a_scan_margin_and_a_rule(image):
     cv2.line(image, (0, 4), (w, 4), 0, 2)
 
 
+def test_a_white_one_cut_out_tightly_is_read_though_it_is_mostly_stroke():
+    """A bold white '1' on black, slanting, cut to its ink: four fifths of the image is stroke,
+    so the image is taken for paper and its black corners for ink (read as nothing). Read
+    again inverted, it is a dark '1' filling the image."""
+    from digitize.reader import segment_page
+
+    image = np.zeros((64, 13), np.uint8)
+    cv2.line(image, (9, 0), (4, 63), 255, 8)
+    image = cv2.GaussianBlur(image, (0, 0), 2.0)  # soft-edged, as an MNIST digit enlarged
+    numbers = segment_page("one.png", 1, image, mode="field").numbers
+    assert [[(b.h >= 50) for b in number.blobs] for number in numbers] == [[True]]
+
+
 @pytest.mark.parametrize("draw", [_a_piece_of_rule_along_a_side, _a_scan_margin_and_a_rule])
 @pytest.mark.parametrize("size", [(100, 100), (60, 60)])
 def test_an_empty_cell_cut_out_stays_empty_inside_a_border(draw, size):
