@@ -20,8 +20,8 @@ from .cleanup import clean_page, with_paper_border
 from .layout import Field, analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
-from .segment import (CUT_WIDTH, Blob, NumberCandidate, bounding_box, holes, numbers_in_field, numbers_in_free_text,
-                      runs_per_column, split_hypotheses, without_captions)
+from .segment import (CUT_WIDTH, Blob, NumberCandidate, blobs_in, bounding_box, holes, numbers_in_field,
+                      numbers_in_free_text, runs_per_column, split_hypotheses, typical_height, without_captions)
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field ...
@@ -31,6 +31,14 @@ FIELD_MAX_SIDE = 1000
 #: 1240 pixels across). Read as a page, its background and strokes came apart into dozens of
 #: '1's.
 FIELD_MAX_HEIGHT = 600
+#: Between these two lengths of its short side (and no strip), an image may be either: a page
+#: scanned at 70-140 dpi or downsized (its boxes and lines then made one number of the whole
+#: page), or a field photographed large (a webcam's 1280x720 photo of one number, read as a
+#: page, fell apart). Read as a field first, it is a page when its handwriting is under
+#: PAGE_WRITING of its short side high (pages at 90 dpi 3-6%; webcam numbers 17-56%, register
+#: cells 13%).
+PAGE_CHECK_SHORT = (500, 1200)
+PAGE_WRITING = 0.1
 #: A field image under this many pixels high (a postal digit of 16x16, a zip code 20 pixels
 #: high) is enlarged to at least ...
 SHORT_FIELD = 32
@@ -195,10 +203,20 @@ def working_scale(size: tuple[int, int], mode: Mode = "auto") -> int:
 
 
 def _is_field(size: tuple[int, int], mode: Mode) -> bool:
-    """Whether an image of `size` (width, height) is read as one field."""
+    """Whether an image of `size` (width, height) is read as one field, as far as its size says
+    (see `_either_page_or_field`)."""
     width, height = size
-    strip = height < FIELD_MAX_HEIGHT and width >= height
-    return mode == "field" or (mode == "auto" and (max(size) <= FIELD_MAX_SIDE or strip))
+    return mode == "field" or (mode == "auto" and (max(size) <= FIELD_MAX_SIDE or _strip(size)))
+
+
+def _strip(size: tuple[int, int]) -> bool:
+    width, height = size
+    return height < FIELD_MAX_HEIGHT and width >= height
+
+
+def _either_page_or_field(size: tuple[int, int], mode: Mode) -> bool:
+    """Whether only the image's writing can tell a page from a field (see PAGE_CHECK_SHORT)."""
+    return mode == "auto" and not _strip(size) and PAGE_CHECK_SHORT[0] <= min(size) < PAGE_CHECK_SHORT[1]
 
 
 def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
@@ -225,9 +243,15 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         scale = 1 / zoom
     h, w = gray.shape
     started = time.perf_counter()
+    either = zoom == 1 and _either_page_or_field(size, mode)
+    whole = whole or either
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     cleaned = time.perf_counter()
     layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure, zoom=zoom)
+    if either and typical_height(blobs_in(layout.ink)) < PAGE_WRITING * min(h, w):
+        whole = False  # a page's small handwriting: read it as a page after all
+        clean = clean_page(gray)
+        layout = analyze(clean.ink, whole_image_field=False, rule_ink=clean.sure)
     numbers: list[NumberCandidate] = []
     if whole:
         numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)

@@ -236,3 +236,30 @@ def test_an_amount_scanned_at_high_resolution_is_read_as_one_field(classifier):
     segments = segment_page("amount.png", 1, strip)
     reads = decide(segments, classify([segments], classifier.probabilities)[0])
     assert [(read.field, read.number) for read in reads] == [("image", "3507")]
+
+
+def test_a_page_scanned_at_90_dpi_is_read_as_a_page():
+    """Under 1000 px on its longer side, a page scanned at low resolution was one field: its
+    boxes and numbers made one number. Its handwriting, small beside the image, says page."""
+    from digitize.reader import segment_page
+    from digitize.synth import form_page
+
+    page = form_page(np.random.default_rng(4), dpi=90)
+    assert max(page.image.shape) <= 1000
+    numbers = segment_page("form.png", 1, page.image).numbers
+    assert sorted(n.field for n in numbers) == sorted(t.field for t in page.truth)
+
+
+def test_one_number_photographed_large_is_read_as_one_field(classifier):
+    """A webcam's 1280x720 photo of one number written with a marker was a page (over 1000 px),
+    whose big strokes were taken for rules and fell apart. Its handwriting, large beside the
+    image, says field."""
+    from digitize.reader import classify, decide, segment_page
+    from digitize.synth import hershey_glyph, write_number
+
+    photo = np.full((720, 1280), 200, np.uint8)
+    photo[:, :] += np.linspace(0, 40, 1280, dtype=np.uint8)  # light falling off across
+    write_number(photo, "4096", 250, 500, 260, np.random.default_rng(2), hershey_glyph)
+    segments = segment_page("photo.png", 1, photo)
+    reads = decide(segments, classify([segments], classifier.probabilities)[0])
+    assert [(read.field, read.number) for read in reads] == [("image", "4096")]
