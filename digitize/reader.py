@@ -34,11 +34,21 @@ FIELD_MAX_HEIGHT = 600
 #: Between these two lengths of its short side (and no strip), an image may be either: a page
 #: scanned at 70-140 dpi or downsized (its boxes and lines then made one number of the whole
 #: page), or a field photographed large (a webcam's 1280x720 photo of one number, read as a
-#: page, fell apart). Read as a field first, it is a page when its handwriting is under
-#: PAGE_WRITING of its short side high (pages at 90 dpi 3-6%; webcam numbers 17-56%, register
-#: cells 13%).
+#: page, fell apart). Read as a field first, it is a page when it holds at least PAGE_BLOBS
+#: blobs of handwriting whose typical height is under PAGE_WRITING of its short side. Pages
+#: of eight kinds at 90-110 dpi: 72 blobs or more, 2-3.5%; webcam numbers at twice their size
+#: 17-56%; register cells at four times theirs 4-30%, none both. Not handwriting: a table's
+#: grid, or the crosses a field's clean-up leaves of it (ink under GRID_FILL of its box),
+#: lines (thinner than LINE_THICKNESS of their length, or over UPRIGHT times as wide as
+#: tall), what reaches the image's edge (a notebook's lines, a scanner's black border) and
+#: specks under DIGIT_LEAST pixels high (a sheet of noise is no page of writing).
 PAGE_CHECK_SHORT = (500, 1200)
-PAGE_WRITING = 0.1
+PAGE_BLOBS = 20
+PAGE_WRITING = 0.05
+GRID_FILL = 0.1
+LINE_THICKNESS = 0.05
+UPRIGHT = 2.5
+DIGIT_LEAST = 8
 #: A field image under this many pixels high (a postal digit of 16x16, a zip code 20 pixels
 #: high) is enlarged to at least ...
 SHORT_FIELD = 32
@@ -248,7 +258,7 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     clean = clean_page(gray, deskew=not whole)  # a field's number is ordered along its own slant
     cleaned = time.perf_counter()
     layout = analyze(clean.ink, whole_image_field=whole, rule_ink=clean.sure, zoom=zoom)
-    if either and typical_height(blobs_in(layout.ink)) < PAGE_WRITING * min(h, w):
+    if either and _a_page_s_writing(_handwriting(layout.ink), min(h, w)):
         whole = False  # a page's small handwriting: read it as a page after all
         clean = clean_page(gray)
         layout = analyze(clean.ink, whole_image_field=False, rule_ink=clean.sure)
@@ -256,9 +266,11 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
     if whole:
         numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)
         if not numbers:
+            numbers = _numbers_within_a_border(gray, zoom)
+        if not numbers and _two_toned(gray):
             # A white '1' cut out tightly is mostly stroke: taken for paper, its dark corners
             # were the ink, and nothing was read. Inverted, it is a bold dark '1' all ink.
-            numbers = _numbers_within_a_border(gray, zoom) or _numbers_within_a_border(cv2.bitwise_not(gray), zoom)
+            numbers = _numbers_within_a_border(cv2.bitwise_not(gray), zoom)
     else:
         free = layout.ink.copy()
         counters = {"box": 0, "comb": 0}
@@ -311,6 +323,26 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
 #: a dot or a comma as a crisp mark, and a gray one blown up to 20 px is a soft blob it takes
 #: for a digit ('14.000' read '146000').
 SHADED_HEIGHT = 0.5
+
+
+def _two_toned(gray: np.ndarray) -> bool:
+    """Dark and light both: not a blank sheet, which inverted would be all ink."""
+    dark, light = np.percentile(gray, (5, 95))
+    return dark < 0.5 * light
+
+
+def _a_page_s_writing(blobs: list[Blob], short_side: int) -> bool:
+    """Many blobs of handwriting, small beside the image (see PAGE_CHECK_SHORT)."""
+    return len(blobs) >= PAGE_BLOBS and typical_height(blobs) < PAGE_WRITING * short_side
+
+
+def _handwriting(ink: np.ndarray) -> list[Blob]:
+    """The blobs of handwriting, less what a field's clean-up leaves of a page's ruling and
+    edges (see PAGE_CHECK_SHORT)."""
+    height, width = ink.shape
+    return [b for b in blobs_in(ink) if b.h >= DIGIT_LEAST and b.area >= GRID_FILL * b.w * b.h
+            and min(b.w, b.h) >= LINE_THICKNESS * max(b.w, b.h) and b.w <= UPRIGHT * b.h
+            and 0 < b.x and b.x + b.w < width and 0 < b.y and b.y + b.h < height]
 
 
 def _inside(fld: Field) -> tuple[int, int, int, int]:

@@ -238,16 +238,30 @@ def test_an_amount_scanned_at_high_resolution_is_read_as_one_field(classifier):
     assert [(read.field, read.number) for read in reads] == [("image", "3507")]
 
 
-def test_a_page_scanned_at_90_dpi_is_read_as_a_page():
-    """Under 1000 px on its longer side, a page scanned at low resolution was one field: its
-    boxes and numbers made one number. Its handwriting, small beside the image, says page."""
-    from digitize.reader import segment_page
-    from digitize.synth import form_page
+def _scanned_on_black(page):
+    """A scanner's black backing showing down the page's right side and along its top."""
+    image = page.image.copy()
+    image[:, -int(0.07 * image.shape[1]) :] = 20
+    image[: int(0.02 * image.shape[0]), :] = 20
+    return image
 
-    page = form_page(np.random.default_rng(4), dpi=90)
-    assert max(page.image.shape) <= 1000
-    numbers = segment_page("form.png", 1, page.image).numbers
-    assert sorted(n.field for n in numbers) == sorted(t.field for t in page.truth)
+
+@pytest.mark.parametrize("kind, dpi", [("form", 90), ("table", 90), ("table on black", 110), ("ruled", 110)])
+def test_a_page_scanned_at_low_resolution_is_read_as_a_page(kind, dpi):
+    """Under 1000 px on its longer side, a page scanned at low resolution was one field: its
+    boxes and numbers made one number. Its handwriting, many blobs small beside the image,
+    says page, whatever a field's clean-up leaves of a table's grid or a notebook's lines."""
+    from digitize.reader import segment_page
+    from digitize.synth import form_page, free_page, on_ruled_paper, table_page
+
+    rng = np.random.default_rng(4)
+    page = {"form": lambda: form_page(rng, dpi=dpi), "table": lambda: table_page(rng, dpi=dpi),
+            "table on black": lambda: table_page(rng, dpi=dpi),
+            "ruled": lambda: on_ruled_paper(free_page(rng, dpi=dpi))}[kind]()
+    image = _scanned_on_black(page) if kind.endswith("on black") else page.image
+    assert 500 <= min(image.shape) < 1200
+    numbers = segment_page("page.png", 1, image).numbers
+    assert "image" not in {n.field for n in numbers} and len(numbers) >= 0.9 * len(page.truth)
 
 
 def test_one_number_photographed_large_is_read_as_one_field(classifier):
@@ -263,3 +277,16 @@ def test_one_number_photographed_large_is_read_as_one_field(classifier):
     segments = segment_page("photo.png", 1, photo)
     reads = decide(segments, classify([segments], classifier.probabilities)[0])
     assert [(read.field, read.number) for read in reads] == [("image", "4096")]
+
+
+@pytest.mark.parametrize("sheet", ["blank", "noise"])
+def test_a_sheet_with_nothing_written_is_no_page_of_writing(sheet):
+    """Between field and page by its size, a blank sheet or one of scan noise stays a field
+    with no number: the noise's specks are no handwriting (read as a page, 300 '8's and '1's),
+    and a blank sheet is not read again inverted (all ink)."""
+    from digitize.reader import segment_page
+
+    rng = np.random.default_rng(5)
+    image = (np.full((1100, 850), 255, np.uint8) if sheet == "blank"
+             else np.clip(rng.normal(200, 15, (600, 800)), 0, 255).astype(np.uint8))
+    assert segment_page("sheet.png", 1, image).numbers == []
