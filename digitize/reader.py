@@ -111,8 +111,6 @@ PAIR_REJECT = 0.2
 #: whatever its width, down to LOST_PAIR_CUT_WIDTH over height.
 LOST_PAIR_REJECT = 0.9
 LOST_PAIR_CUT_WIDTH = 0.6
-#: A lone blob this share of a field image's height or more, no wider than tall, is never cut.
-TIGHT_FIELD = 0.9
 #: A number with fewer neighbours is judged against the page's handwriting (its median width
 #: over height) when the page holds at least this many blobs.
 PAGE_SAMPLE = 12
@@ -683,9 +681,9 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], p
     for (n, b), reject in places:
         number, hypotheses = segments.numbers[n], segments.index[n][b]
         lost = reject > LOST_PAIR_REJECT
-        if (len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width or _cut_out_alone(segments, number)
+        if (len(hypotheses) > 1 or number.blobs[b].w <= number.cell_width
                 or (not lost and _as_narrow_as_one(number.blobs, b, reject, page_aspect))):
-            continue  # already cut, alone in a comb's cell or a tight field, or no wider than its neighbours
+            continue  # already cut, alone in a comb's cell, or no wider than the digits beside it
         narrowest = LOST_PAIR_CUT_WIDTH if lost else NOT_ONE_CUT_WIDTH if reject > NOT_ONE_DIGIT else CUT_WIDTH
         for pieces in split_hypotheses(number.blobs[b], number.height, narrowest)[1:]:
             hypotheses.append(list(range(start + len(crops), start + len(crops) + len(pieces))))
@@ -694,15 +692,6 @@ def _add_cuts(segments: Segments, places: list[tuple[tuple[int, int], float]], p
     if crops:
         segments.crops = np.concatenate([segments.crops, np.stack(crops)])
     return list(range(start, start + len(crops)))
-
-
-def _cut_out_alone(segments: Segments, number: NumberCandidate) -> bool:
-    """A field image that is one blob, no wider than tall and filling the image's height (at
-    least TIGHT_FIELD of it): one digit cut out tightly, as postal and exam digit sets store
-    them, whatever the model doubts ('0' read '87', '3' read '35')."""
-    blob = number.blobs[0]
-    return (number.field == "image" and len(number.blobs) == 1 and blob.w <= blob.h
-            and blob.h >= TIGHT_FIELD * segments.size[1] / segments.scale)
 
 
 def _shaded_like(piece: Blob, whole: Blob) -> Blob:

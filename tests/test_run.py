@@ -290,24 +290,3 @@ def test_a_sheet_with_nothing_written_is_no_page_of_writing(sheet):
     image = (np.full((1100, 850), 255, np.uint8) if sheet == "blank"
              else np.clip(rng.normal(200, 15, (600, 800)), 0, 255).astype(np.uint8))
     assert segment_page("sheet.png", 1, image).numbers == []
-
-
-def test_one_digit_cut_out_tightly_is_never_cut_however_the_model_doubts_it():
-    """A field image that is one blob filling its height, no wider than tall, is one digit as
-    postal and exam sets store them: an odd '0' was cut into '87', a '3' into '35'. With a
-    margin around it, the same doubted blob is offered cuts as before."""
-    from digitize.reader import classify, segment_page
-
-    def doubting(crops):  # a model unsure of everything
-        probabilities = np.full((len(crops), 11), 0.05, np.float32)
-        probabilities[:, 0] = 0.5
-        return probabilities
-
-    digit = np.full((64, 60), 255, np.uint8)
-    cv2.ellipse(digit, (30, 32), (27, 29), 0, -60, 240, 0, 6)  # a '0' open at the top, touching the sides
-    hypotheses = {}
-    for name, image in (("tight", digit), ("margin", cv2.copyMakeBorder(digit, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255))):
-        segments = segment_page(f"{name}.png", 1, image, mode="field")
-        classify([segments], doubting)
-        hypotheses[name] = [len(per_blob) for number in segments.index for per_blob in number]
-    assert hypotheses["tight"] == [1] and hypotheses["margin"][0] > 1
