@@ -201,8 +201,9 @@ def run(inputs: tuple[str, ...], output: Path, model_path: Path | None, min_conf
     """Read the handwritten numbers in INPUTS (files or folders) into a CSV.
 
     Formats: PNG, JPEG, TIFF (every page), BMP, PDF (every page, at 300 dpi), and
-    Netpbm, JPEG 2000, WebP, GIF. Folders are searched recursively. Every page gets at least one row: its numbers, an 'empty' row,
-    or an 'error' row with the reason; a bad file never stops the run.
+    Netpbm, JPEG 2000, WebP, GIF. Folders are searched recursively. Every page gets at
+    least one row: its numbers, an 'empty' row, or an 'error' row with the reason; a bad
+    file never stops the run.
 
     \b
     Examples:

@@ -215,11 +215,11 @@ def working_scale(size: tuple[int, int], mode: Mode = "auto") -> int:
 def _is_field(size: tuple[int, int], mode: Mode) -> bool:
     """Whether an image of `size` (width, height) is read as one field, as far as its size says
     (see `_either_page_or_field`)."""
-    width, height = size
     return mode == "field" or (mode == "auto" and (max(size) <= FIELD_MAX_SIDE or _strip(size)))
 
 
 def _strip(size: tuple[int, int]) -> bool:
+    """Wider than tall and too low for a page (see FIELD_MAX_HEIGHT)."""
     width, height = size
     return height < FIELD_MAX_HEIGHT and width >= height
 
