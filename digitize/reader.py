@@ -21,7 +21,8 @@ from .layout import Field, analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
 from .segment import (CUT_WIDTH, Blob, NumberCandidate, blobs_in, bounding_box, holes, numbers_in_field,
-                      numbers_in_free_text, runs_per_column, split_hypotheses, typical_height, without_captions)
+                      numbers_in_free_text, runs_per_column, split_hypotheses, typical_height, upright,
+                      without_captions)
 
 Mode = Literal["auto", "page", "field"]
 #: In auto mode, an image whose longer side is at most this many pixels is one field ...
@@ -39,15 +40,14 @@ FIELD_MAX_HEIGHT = 600
 #: of eight kinds at 90-110 dpi: 72 blobs or more, 2-3.5%; webcam numbers at twice their size
 #: 17-56%; register cells at four times theirs 4-30%, none both. Not handwriting: a table's
 #: grid, or the crosses a field's clean-up leaves of it (ink under GRID_FILL of its box),
-#: lines (thinner than LINE_THICKNESS of their length, or over UPRIGHT times as wide as
-#: tall), what reaches the image's edge (a notebook's lines, a scanner's black border) and
+#: lines (thinner than LINE_THICKNESS of their length, or not `segment.upright`: wider than
+#: tall with the digits on them), what reaches the image's edge (a notebook's lines, a scanner's black border) and
 #: specks under DIGIT_LEAST pixels high (a sheet of noise is no page of writing).
 PAGE_CHECK_SHORT = (500, 1200)
 PAGE_BLOBS = 20
 PAGE_WRITING = 0.05
 GRID_FILL = 0.1
 LINE_THICKNESS = 0.05
-UPRIGHT = 2.5
 DIGIT_LEAST = 8
 #: A field image under this many pixels high (a postal digit of 16x16, a zip code 20 pixels
 #: high) is enlarged to at least ...
@@ -341,7 +341,7 @@ def _handwriting(ink: np.ndarray) -> list[Blob]:
     edges (see PAGE_CHECK_SHORT)."""
     height, width = ink.shape
     return [b for b in blobs_in(ink) if b.h >= DIGIT_LEAST and b.area >= GRID_FILL * b.w * b.h
-            and min(b.w, b.h) >= LINE_THICKNESS * max(b.w, b.h) and b.w <= UPRIGHT * b.h
+            and min(b.w, b.h) >= LINE_THICKNESS * max(b.w, b.h) and upright(b)
             and 0 < b.x and b.x + b.w < width and 0 < b.y and b.y + b.h < height]
 
 
@@ -556,11 +556,16 @@ def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     return probabilities
 
 
+def _extent(ink: np.ndarray) -> tuple[int, int]:
+    """The first inked row of binary ink and how many rows it spans (of `ink.T`: columns)."""
+    rows = np.flatnonzero(ink.any(1))
+    return int(rows[0]), int(rows[-1] - rows[0] + 1)
+
+
 def _ends_in_a_bowl(crop: np.ndarray) -> bool:
     """The bottom curls back left under a part that reaches further right: a '3', not a '2'."""
     ink = crop > CROP_INK
-    rows = np.flatnonzero(ink.any(1))
-    top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
+    top, height = _extent(ink)
 
     def right_edge(start: float, end: float) -> int:
         columns = np.flatnonzero(ink[top + int(start * height) : top + int(end * height) + 1].any(0))
@@ -580,11 +585,10 @@ def _falls_left_from_the_top(crop: np.ndarray) -> bool:
     return float(rows[upper][leftmost].mean()) - top > FLAG_DROP * height
 
 
-def _widest_middle_row(ink: np.ndarray) -> tuple[int, float]:
-    """The row between BAR_TOP and BAR_BOTTOM of the ink's height holding its longest unbroken
-    run (the first such row, counted from the ink's top), and that run as a share of its width."""
-    rows, columns = np.nonzero(ink)
-    top, height = int(rows.min()), int(rows.max() - rows.min() + 1)
+def _widest_middle_row(ink: np.ndarray, top: int, height: int) -> tuple[int, float]:
+    """The row between BAR_TOP and BAR_BOTTOM of the ink's height (its rows from `top`) holding
+    its longest unbroken run (the first such row, counted from the ink's top), and that run as a
+    share of its width."""
     first = int(BAR_TOP * height)
     middle = ink[top + first : top + int(BAR_BOTTOM * height)].astype(np.int8)
     edges = np.diff(np.pad(middle, ((0, 0), (1, 1))), axis=1)
@@ -593,13 +597,13 @@ def _widest_middle_row(ink: np.ndarray) -> tuple[int, float]:
         return first, 0.0
     lengths = ends[1] - starts[1]
     widest = int(np.argmax(lengths))
-    return first + int(starts[0][widest]), float(lengths[widest]) / (columns.max() - columns.min() + 1)
+    return first + int(starts[0][widest]), float(lengths[widest]) / _extent(ink.T)[1]
 
 
 def _has_a_bar(crop: np.ndarray) -> bool:
     """Some row of its middle holds one run of ink across at least BAR_SHARE of its width."""
     ink = crop > CROP_INK
-    return bool(ink.any()) and _widest_middle_row(ink)[1] >= BAR_SHARE
+    return bool(ink.any()) and _widest_middle_row(ink, *_extent(ink))[1] >= BAR_SHARE
 
 
 def _one_stroke_over_a_low_bar(crop: np.ndarray) -> bool:
@@ -608,9 +612,8 @@ def _one_stroke_over_a_low_bar(crop: np.ndarray) -> bool:
     ink = crop > CROP_INK
     if not ink.any() or _loops(ink.astype(np.uint8)):
         return False
-    rows = np.flatnonzero(ink.any(1))
-    top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
-    bar, _ = _widest_middle_row(ink)
+    top, height = _extent(ink)
+    bar, _ = _widest_middle_row(ink, top, height)
     above = ink[top + int(ARM_FROM * height) : top + bar - 1]
     if bar < CROSSBAR_LOW * height or len(above) == 0:
         return False

@@ -148,10 +148,10 @@ def typical_height(blobs: list[Blob], region: tuple[int, int, int, int] | None =
 
     In a field (`region`), writing near its centre counts more: a line of small printed text along a
     register cell's foot must not make the number written in the middle a scribble."""
-    tallest_upright = max((b.h for b in blobs if _upright(b)), default=0)
+    tallest_upright = max((b.h for b in blobs if upright(b)), default=0)
     # Dashes and underlines say nothing.
-    upright = [b for b in blobs if _upright(b) or _touching_run(b, tallest_upright)]
-    blobs = upright or blobs
+    standing = [b for b in blobs if upright(b) or _touching_run(b, tallest_upright)]
+    blobs = standing or blobs
     if not blobs:
         return 0.0
     areas = np.array([b.area for b in blobs], float)
@@ -182,7 +182,7 @@ def _touching_run(blob: Blob, tallest_upright: int) -> bool:
     return _pen_crossings(blob) >= RUN_CROSSINGS
 
 
-def _upright(blob: Blob) -> bool:
+def upright(blob: Blob) -> bool:
     """Shaped like a digit or a few, not like a dash or an underline."""
     return blob.w <= 2.5 * blob.h
 
@@ -373,7 +373,7 @@ def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int
     """
     if len(blobs) < 2:
         return blobs
-    areas = np.array([b.area if _upright(b) else 0 for b in blobs], float)
+    areas = np.array([b.area if upright(b) else 0 for b in blobs], float)
     centres = np.array([[b.cx, b.cy] for b in blobs])
     big = areas >= 0.4 * areas.max()
     direction = np.array([1.0, 0.0])
@@ -864,8 +864,8 @@ def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) ->
     if blob.w < narrowest * max(blob.h, 0.6 * height):
         return hypotheses
     ink = blob.mask > 0
-    upright = np.zeros(blob.h, int)
-    hypotheses += _cuts(blob, ink, upright, height)
+    unshifted = np.zeros(blob.h, int)
+    hypotheses += _cuts(blob, ink, unshifted, height)
     slant = _slant(ink)
     if slant:
         shifts = _row_shifts(blob.h, slant)
