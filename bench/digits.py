@@ -3,8 +3,9 @@
 MNIST *test* digits, written at bench time into a temporary folder (never committed) in
 several forms: as MNIST stores them (28x28, white on black) and inverted, cut tightly to
 their ink (64 px high, both polarities), on a box's worth of paper, scanned (gray paper,
-noise, JPEG) and postal size (16x16, aspect kept). Each image is read with `digitize run`
-as it is; the read must be exactly the digit. The first line is the model alone on the
+noise, JPEG), postal size (16x16, aspect kept) and stretched to fill 16x16 in black and
+white (as Semeion's). Each image is read with `digitize run` as it is; the read must be
+exactly the digit. The first line is the model alone on the
 same digits as MNIST gives them: the ceiling for every form. Optionally Tesseract 5
 (digits only, --psm 10: one character) on the same files.
 
@@ -40,6 +41,12 @@ def _postal(digit: np.ndarray) -> np.ndarray:
     y, x = (16 - ink.shape[0]) // 2, (16 - ink.shape[1]) // 2
     out[y : y + ink.shape[0], x : x + ink.shape[1]] = ink
     return 255 - out
+
+
+def _stretched(digit: np.ndarray) -> np.ndarray:
+    """Stretched to fill 16x16 and made black and white, as Semeion's digits are stored."""
+    ink = cv2.resize(ink_only(digit), (16, 16), interpolation=cv2.INTER_AREA)
+    return np.where(ink > 127, 0, 255).astype(np.uint8)
 
 
 def _written(digit: np.ndarray, page: np.ndarray, top: int, ink_level: float) -> np.ndarray:
@@ -83,6 +90,7 @@ def forms(rng: np.random.Generator) -> dict[str, tuple[Callable[[np.ndarray], np
                                                             cv2.BORDER_CONSTANT, value=255), ".png"),
         "scan 110 gray, jpeg": (_scanned(rng), ".jpg"),
         "postal 16 black/white": (_postal, ".png"),
+        "stretched 16 binary": (_stretched, ".png"),
         "squared paper, light": (_squared(190), ".png"),
         "squared paper, dark": (_squared(120), ".png"),
     }

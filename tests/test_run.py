@@ -203,9 +203,9 @@ def test_only_a_page_whose_writing_lies_on_its_side_is_segmented_turned_too():
     from digitize.reader import segment_page
 
     image = cv2.imread(str(ROOT / "samples" / "freeform.png"), cv2.IMREAD_GRAYSCALE)
-    assert segment_page("upright.png", 1, image).sideways == []
+    assert segment_page("upright.png", 1, image).other_ways == []
     turned = segment_page("sideways.png", 1, np.ascontiguousarray(np.rot90(image)))
-    assert [alternative.quarter_turns for alternative in turned.sideways] == [1, 3]
+    assert [alternative.quarter_turns for alternative in turned.other_ways] == [1, 3]
 
 
 @pytest.mark.parametrize("quarters", [1, 3])
@@ -218,7 +218,7 @@ def test_a_sideways_page_is_read_fully_only_the_way_its_whole_blobs_read_surest(
     page = segment_page("sideways.png", 1, np.ascontiguousarray(np.rot90(image, quarters)))
     wholes = len(page.crops)
     classify([page], classifier.probabilities)
-    assert [turned.quarter_turns for turned in page.sideways] == [4 - quarters]
+    assert [turned.quarter_turns for turned in page.other_ways] == [4 - quarters]
     assert len(page.crops) == wholes  # no cuts made of the page as it was fed
 
 
@@ -236,6 +236,41 @@ def test_an_amount_scanned_at_high_resolution_is_read_as_one_field(classifier):
     segments = segment_page("amount.png", 1, strip)
     reads = decide(segments, classify([segments], classifier.probabilities)[0])
     assert [(read.field, read.number) for read in reads] == [("image", "3507")]
+
+
+def _stretched_to_fill(mnist_path, index: int, size: int = 16) -> np.ndarray:
+    """An MNIST training digit stretched to fill a square and made black and white, dark on
+    light: as Semeion's 16x16 and optdigits' 32x32 digits are stored."""
+    from digitize.data import load_mnist
+    from digitize.normalize import ink_only
+
+    ink = cv2.resize(ink_only(load_mnist(mnist_path).x_train[index]), (size, size), interpolation=cv2.INTER_AREA)
+    return np.where(ink > 100, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("index", [54683, 54946, 55173])  # '1's of the MNIST training set
+def test_a_one_stretched_to_fill_its_square_is_read_as_a_one(index, mnist_path, classifier):
+    """Stretched to fill 16x16, a '1' is a slab the model read as '4', '44' or '08'. Such an
+    image is read at 0.6 of its width too, which reads surer; its box is still given in the
+    image as it was."""
+    from digitize.reader import classify, read_upright, segment_page
+
+    segments = segment_page("semeion.png", 1, _stretched_to_fill(mnist_path, index))
+    reads = read_upright(segments, classify([segments], classifier.probabilities)[0], classifier.probabilities)
+    assert [(read.number, read.box[0] + read.box[2]) for read in reads] == [("1", 16)]
+
+
+def test_only_a_small_square_image_filled_by_its_ink_is_taken_for_a_stretched_digit(mnist_path):
+    from digitize.data import load_mnist
+    from digitize.reader import _stretched_to_fill as stretched
+
+    narrow_one = np.full((16, 16), 255, np.uint8)
+    cv2.line(narrow_one, (8, 0), (7, 15), 0, 2)  # scaled to the image's height, its shape kept
+    as_mnist_stores_it = load_mnist(mnist_path).x_train[54683]  # 28x28, the ink within 20x20
+    assert stretched(_stretched_to_fill(mnist_path, 54683)) and stretched(255 - _stretched_to_fill(mnist_path, 54683))
+    assert stretched(_stretched_to_fill(mnist_path, 54683, 32))
+    assert not stretched(narrow_one) and not stretched(as_mnist_stores_it)
+    assert not stretched(cv2.resize(_stretched_to_fill(mnist_path, 54683), (64, 64)))  # larger: a tight crop
 
 
 def _scanned_on_black(page):
