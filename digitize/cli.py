@@ -186,7 +186,8 @@ def evaluate(model_path: Path | None, mnist: Path | None, crops: Path | None, ou
               show_default=True,
               help="'field': each image is one number (a cut-out box, a cheque amount); 'page': "
                    "find boxes and lines; 'auto': images up to 1000 px, and strips under 600 px "
-                   "high, are fields, unless their handwriting is small as on a page.")
+                   "high, are fields, unless their handwriting is small as on a page; larger "
+                   "images are pages, unless they hold a few large numbers (a photo of one).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: CPU count).")
 @click.option("--overlay", "overlay_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write each page with its numbers drawn on it as PNG into this folder.")

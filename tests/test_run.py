@@ -299,19 +299,24 @@ def test_a_page_scanned_at_low_resolution_is_read_as_a_page(kind, dpi):
     assert "image" not in {n.field for n in numbers} and len(numbers) >= 0.9 * len(page.truth)
 
 
-def test_one_number_photographed_large_is_read_as_one_field(classifier):
+@pytest.mark.parametrize("width, height, x, baseline, digit_height", [(1280, 720, 250, 500, 260),
+                                                                   (2600, 1950, 500, 1300, 450)])
+def test_one_number_photographed_large_is_read_as_one_field(width, height, x, baseline, digit_height, classifier):
     """A webcam's 1280x720 photo of one number written with a marker was a page (over 1000 px),
-    whose big strokes were taken for rules and fell apart. Its handwriting, large beside the
+    whose big strokes were taken for rules and fell apart; so was a phone's photo (past 1200 px
+    on its short side, where images are pages). Its handwriting, a few blobs large beside the
     image, says field."""
     from digitize.reader import classify, decide, segment_page
     from digitize.synth import hershey_glyph, write_number
 
-    photo = np.full((720, 1280), 200, np.uint8)
-    photo[:, :] += np.linspace(0, 40, 1280, dtype=np.uint8)  # light falling off across
-    write_number(photo, "4096", 250, 500, 260, np.random.default_rng(2), hershey_glyph)
-    segments = segment_page("photo.png", 1, photo)
+    photo = np.full((height, width), 190, np.uint8)
+    photo[:, :] += np.linspace(0, 50, width, dtype=np.uint8)  # light falling off across
+    write_number(photo, "4096", x, baseline, digit_height, np.random.default_rng(2), hershey_glyph)
+    segments = segment_page("photo.jpg", 1, photo)
     reads = decide(segments, classify([segments], classifier.probabilities)[0])
     assert [(read.field, read.number) for read in reads] == [("image", "4096")]
+    left, top, _, box_height = reads[0].box  # in the photo as read
+    assert abs(left - x) <= 0.1 * digit_height and abs(top + box_height - baseline) <= 0.1 * digit_height
 
 
 @pytest.mark.parametrize("sheet", ["blank", "noise"])
