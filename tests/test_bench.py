@@ -17,7 +17,7 @@ def test_the_single_digit_bench_reads_every_form(mnist_path, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.rstrip().endswith(tuple("0123456789"))]
     accuracies = [row[-2] for row in rows if row[-2].endswith("%")]
-    assert len(accuracies) == 9, done.stdout  # one row per stored form
+    assert len(accuracies) == 10, done.stdout  # one row per stored form
 
 
 def test_the_digit_string_bench_reads_both_styles(mnist_path, tmp_path):
