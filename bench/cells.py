@@ -12,6 +12,7 @@ Scores: filled cells read exactly (the image's number rows joined), and empty ce
 gave a number, at any status and at `ok` (what a data-entry job would take unreviewed).
 
     python bench/cells.py [--cells 600] [--mnist PATH] [--model PATH] [--show-errors 20]
+    python bench/cells.py --captioned    # boxes cut out of a form, a caption printed in each
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import cv2
 import numpy as np
 
 from digitize.data import load_mnist
-from digitize.synth import mnist_glyphs, random_number, write_number
+from digitize.synth import CAPTIONS, mnist_glyphs, random_number, write_number
 from realdata import run_digitize
 
 #: Share of the cells left empty.
@@ -33,8 +34,9 @@ EMPTY_SHARE = 0.25
 FRAMED_SHARE = 0.2
 
 
-def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
-    """One cell of a ruled grid, cut out with a ragged margin and scanned."""
+def make_cell(rng: np.random.Generator, glyph, number: str, caption: str = "") -> np.ndarray:
+    """One cell of a ruled grid, cut out with a ragged margin and scanned; with a `caption`
+    printed small in its top-left corner, as a form's boxes have one, the number under it."""
     height = int(rng.integers(50, 150))
     width = int(height * rng.uniform(1.2, 4.0))
     # How far the cut lies outside each rule (negative: inside it, the rule cut off).
@@ -49,9 +51,17 @@ def make_cell(rng: np.random.Generator, glyph, number: str) -> np.ndarray:
         cv2.line(canvas, (0, y), (w, y + int(rng.integers(-2, 3))), shade, rule)
     for x in (x0, x1):
         cv2.line(canvas, (x, 0), (x + int(rng.integers(-2, 3)), h), shade, rule)
+    caption_foot = y0
+    if caption:
+        size = max(7, int(height * rng.uniform(0.12, 0.18)))
+        caption_foot = y0 + rule + 3 + size
+        cv2.putText(canvas, caption, (max(x0, 0) + rule + 4, caption_foot), cv2.FONT_HERSHEY_PLAIN,
+                    cv2.getFontScaleFromHeight(cv2.FONT_HERSHEY_PLAIN, size, 1), min(shade, 90), 1, cv2.LINE_AA)
     if number:
         digit_h = int(min(height * rng.uniform(0.35, 0.65), 0.85 * width / len(number)))
         baseline = y1 - int(rng.uniform(0.1, 0.3) * height)
+        if caption:
+            digit_h = min(digit_h, baseline - caption_foot - 3)
         while True:  # the number fits in the cell: it may touch its rules, never cross them
             trial = canvas.copy()
             inside = max(x0 + rule // 2, 0) + 2  # a cut inside the rule leaves the paper from the edge
@@ -86,6 +96,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--show-errors", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the images here instead of a temporary folder")
+    parser.add_argument("--captioned", action="store_true",
+                        help="boxes of a form: each with a caption printed small in its top-left corner")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
     glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
@@ -97,7 +109,7 @@ def main() -> None:
         for index in range(args.cells):
             number = "" if rng.random() < EMPTY_SHARE else random_number(rng, 1, 4)
             images.append(folder / f"cell{index:04d}.jpg")
-            cell = make_cell(rng, glyph, number)
+            cell = make_cell(rng, glyph, number, CAPTIONS[index % len(CAPTIONS)] if args.captioned else "")
             cv2.imwrite(str(images[-1]), cell, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
             truth[images[-1].name] = number
         work = Path(tmp) / "work"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,8 +32,9 @@ def test_the_digit_string_bench_reads_both_styles(mnist_path, tmp_path):
     assert [row[-2].endswith("%") for row in rows] == [True, True], done.stdout  # gray, black/white
 
 
-def test_the_cell_bench_scores_filled_and_empty_cells(mnist_path, tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "cells.py"), "--cells", "12", "--jobs", "1"],
+@pytest.mark.parametrize("options", [[], ["--captioned"]])
+def test_the_cell_bench_scores_filled_and_empty_cells(options, mnist_path, tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "cells.py"), "--cells", "12", "--jobs", "1", *options],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300,
                           env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
     assert done.returncode == 0, done.stderr[-2000:]

@@ -501,6 +501,40 @@ def test_what_the_cut_left_in_an_empty_cell_s_corner_is_no_number(draw):
     assert segment_page("cell.png", 1, page_with(draw, (110, 210)), mode="field").numbers == []
 
 
+def _a_box_with_its_caption(caption: str, number: str = "", blur: float = 0.0):
+    """A box cut out of a form at 150 dpi: its frame, a caption printed small in its top-left
+    corner (blurred by the scan, its letters run into one blob), and a number handwritten (here
+    drawn) under it."""
+    def draw(image):
+        h, w = image.shape
+        cv2.rectangle(image, (3, 3), (w - 4, h - 4), 0, 2)
+        cv2.putText(image, caption, (9, 17), cv2.FONT_HERSHEY_PLAIN, 0.9, 70, 1, cv2.LINE_AA)
+        if blur:
+            image[:] = cv2.GaussianBlur(image, (0, 0), blur)
+        if number:
+            write(image, number, 30, 64, scale=1.2, thickness=3)
+    return draw
+
+
+@pytest.mark.parametrize("caption, blur", [("Score", 0), ("Date of birth", 0), ("Total amount", 0), ("No.", 0),
+                                           ("No.", 1.5)])
+def test_an_empty_box_cut_out_with_its_caption_holds_no_number(caption, blur):
+    """Its caption alone was read as the box's number ('Score' read '5000')."""
+    from digitize.reader import segment_page
+
+    box = page_with(_a_box_with_its_caption(caption, blur=blur), (80, 420))
+    assert segment_page("box.png", 1, box).numbers == []
+
+
+@pytest.mark.parametrize("caption, number", [("Date of birth", "1"), ("Score", "17"), ("Total", "305")])
+def test_the_number_under_a_box_s_caption_is_read_without_it(caption, number):
+    """A long caption has more blobs than a lone '1' under it, and was taken for the writing."""
+    from digitize.reader import segment_page
+
+    (found,) = segment_page("box.png", 1, page_with(_a_box_with_its_caption(caption, number), (80, 420))).numbers
+    assert len(found.blobs) == len(number) and min(blob.h for blob in found.blobs) >= 20  # print: 11 px
+
+
 def test_a_seven_written_in_a_cell_s_corner_is_read():
     def draw(image):
         write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
