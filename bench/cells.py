@@ -13,6 +13,7 @@ gave a number, at any status and at `ok` (what a data-entry job would take unrev
 
     python bench/cells.py [--cells 600] [--mnist PATH] [--model PATH] [--show-errors 20]
     python bench/cells.py --captioned    # boxes cut out of a form, a caption printed in each
+    python bench/cells.py --combs ruled  # comb fields cut out of a form (or --combs ticks)
 """
 from __future__ import annotations
 
@@ -74,6 +75,29 @@ def make_cell(rng: np.random.Generator, glyph, number: str, caption: str = "") -
     return _scanned(canvas, rng, margin=max(0, left - rule))
 
 
+def make_comb(rng: np.random.Generator, glyph, number: str, ticks: bool) -> np.ndarray:
+    """A comb field (one digit a cell, 4-8 cells, the number filling the first ones) cut out
+    with a margin and scanned: ruled all round, or `ticks` rising a third of the way from its
+    base line. Digits may touch the dividers."""
+    cells = int(rng.integers(max(4, len(number)), 9))
+    cell = int(rng.integers(40, 80))
+    height = int(cell * rng.uniform(1.0, 1.4))
+    rule, shade = int(rng.integers(1, 4)), int(rng.integers(0, 100))
+    margin = int(rng.integers(3, 15))
+    canvas = np.full((height + 2 * margin, cells * cell + 2 * margin), 255, np.uint8)
+    x0, y0, y1 = margin, margin, margin + height
+    for k in range(cells + 1):
+        cv2.line(canvas, (x0 + k * cell, y1 - height // 3 if ticks else y0), (x0 + k * cell, y1), shade, rule)
+    cv2.line(canvas, (x0, y1), (x0 + cells * cell, y1), shade, rule)
+    if not ticks:
+        cv2.line(canvas, (x0, y0), (x0 + cells * cell, y0), shade, rule)
+    digit_h = int(height * rng.uniform(0.5, 0.8))
+    for k, char in enumerate(number):
+        write_number(canvas, char, x0 + k * cell + int(rng.uniform(0.1, 0.3) * cell),
+                     y1 - int(rng.uniform(0.05, 0.2) * height), digit_h, rng, glyph)
+    return _scanned(canvas, rng, margin=0)
+
+
 def _scanned(canvas: np.ndarray, rng: np.random.Generator, margin: int) -> np.ndarray:
     """Scan noise, and a scanner's black margin in the `margin` pixels left of the cell's rule."""
     h, w = canvas.shape
@@ -98,6 +122,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the images here instead of a temporary folder")
     parser.add_argument("--captioned", action="store_true",
                         help="boxes of a form: each with a caption printed small in its top-left corner")
+    parser.add_argument("--combs", choices=["ruled", "ticks"],
+                        help="comb fields of a form instead: one digit a cell, ruled all round or ticks")
     args = parser.parse_args()
     mnist = load_mnist(args.mnist)
     glyph = mnist_glyphs(mnist.x_test, mnist.y_test)
@@ -107,9 +133,12 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         truth, images = {}, []
         for index in range(args.cells):
-            number = "" if rng.random() < EMPTY_SHARE else random_number(rng, 1, 4)
+            number = "" if rng.random() < EMPTY_SHARE else random_number(rng, 1, 8 if args.combs else 4)
             images.append(folder / f"cell{index:04d}.jpg")
-            cell = make_cell(rng, glyph, number, CAPTIONS[index % len(CAPTIONS)] if args.captioned else "")
+            if args.combs:
+                cell = make_comb(rng, glyph, number, ticks=args.combs == "ticks")
+            else:
+                cell = make_cell(rng, glyph, number, CAPTIONS[index % len(CAPTIONS)] if args.captioned else "")
             cv2.imwrite(str(images[-1]), cell, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
             truth[images[-1].name] = number
         work = Path(tmp) / "work"

@@ -636,6 +636,8 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
     kept = vertical.copy()
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
+        if _from_rule_to_rule(horizontal, x, y, w, h):
+            continue  # a comb's divider or a box's side, joining the rules above and below it
         own = labels[y : y + h, x : x + w] == label
         overlap = np.minimum(others[:, 1] + others[:, 3], y + h) - np.maximum(others[:, 1], y)
         near = (others[:, 3] >= ONE_HEIGHT * h) & (overlap >= 0.5 * others[:, 3]) & ~fringe
@@ -661,6 +663,18 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
         elif clear_of_sides and (fine := _alone(along, float(np.median(along)))) is not None:
             kept[y : y + h, x : x + w][own & ~fine[:, None]] = 0  # a '1' along a grid line stays
     return kept
+
+
+#: A vertical run whose ends lie within this many pixels of a horizontal rule ...
+RULE_JOINT = 3
+
+
+def _from_rule_to_rule(horizontal: np.ndarray, x: int, y: int, w: int, h: int) -> bool:
+    """... above it and another below it joins them: no '1' is written from rule to rule."""
+    columns = slice(max(0, x - RULE_JOINT), x + w + RULE_JOINT)
+    above = horizontal[max(0, y - RULE_JOINT) : y + RULE_JOINT + 1, columns]
+    below = horizontal[max(0, y + h - 1 - RULE_JOINT) : y + h + RULE_JOINT, columns]
+    return bool(above.any() and below.any())
 
 
 def _rule_thickness(rules: np.ndarray) -> int:
