@@ -535,6 +535,40 @@ def test_the_number_under_a_box_s_caption_is_read_without_it(caption, number):
     assert len(found.blobs) == len(number) and min(blob.h for blob in found.blobs) >= 20  # print: 11 px
 
 
+def _a_comb_cut_out(digits: str, angle: float = 0.0, shade: int = 40, rule: int = 3, cells: int = 6) -> np.ndarray:
+    """A comb field of 60x80 cells cut out of a form, the digits written a cell each, scanned
+    slightly turned, blurred and noisy."""
+    x0, y0, cell, height = 10, 10, 60, 80
+    image = np.full((height + 20, cells * cell + 20), 255, np.uint8)
+    for k in range(cells + 1):
+        cv2.line(image, (x0 + k * cell, y0), (x0 + k * cell, y0 + height), shade, rule)
+    for y in (y0, y0 + height):
+        cv2.line(image, (x0, y), (x0 + cells * cell, y), shade, rule)
+    for k, digit in enumerate(digits):
+        write(image, digit, x0 + k * cell + 8, y0 + 72, scale=2.1, thickness=5)
+    h, w = image.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    image = cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    image = cv2.GaussianBlur(image, (0, 0), 1.0) + np.random.default_rng(0).normal(0, 6, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_a_comb_cut_out_of_a_form_is_read_a_digit_a_cell():
+    from digitize.reader import segment_page
+
+    (number,) = segment_page("comb.png", 1, _a_comb_cut_out("31415", angle=1.0)).numbers
+    assert 55 <= number.cell_width <= 65
+    assert [round((blob.x + blob.w / 2 - 10) // 60) for blob in number.blobs] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("angle, shade, rule", [(1.0, 40, 3), (1.0, 90, 2), (-1.2, 90, 2)])
+def test_an_empty_comb_cut_out_slightly_turned_holds_no_number(angle, shade, rule):
+    """Read as one field, what the turn left of its dividers was read as '1's."""
+    from digitize.reader import segment_page
+
+    assert segment_page("comb.png", 1, _a_comb_cut_out("", angle, shade, rule)).numbers == []
+
+
 def test_a_seven_written_in_a_cell_s_corner_is_read():
     def draw(image):
         write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
