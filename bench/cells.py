@@ -14,6 +14,7 @@ gave a number, at any status and at `ok` (what a data-entry job would take unrev
     python bench/cells.py [--cells 600] [--mnist PATH] [--model PATH] [--show-errors 20]
     python bench/cells.py --captioned    # boxes cut out of a form, a caption printed in each
     python bench/cells.py --combs ruled  # comb fields cut out of a form (or --combs ticks)
+    python bench/cells.py --circled      # each number circled by hand, as a teacher marks a score
 """
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ EMPTY_SHARE = 0.25
 FRAMED_SHARE = 0.2
 
 
-def make_cell(rng: np.random.Generator, glyph, number: str, caption: str = "") -> np.ndarray:
+def make_cell(rng: np.random.Generator, glyph, number: str, caption: str = "", circled: bool = False) -> np.ndarray:
     """One cell of a ruled grid, cut out with a ragged margin and scanned; with a `caption`
-    printed small in its top-left corner, as a form's boxes have one, the number under it."""
+    printed small in its top-left corner, as a form's boxes have one, the number under it;
+    `circled`: a circle drawn round the number by hand, as a teacher marks a score."""
     height = int(rng.integers(50, 150))
     width = int(height * rng.uniform(1.2, 4.0))
     # How far the cut lies outside each rule (negative: inside it, the rule cut off).
@@ -72,6 +74,12 @@ def make_cell(rng: np.random.Generator, glyph, number: str, caption: str = "") -
                 canvas = trial
                 break
             digit_h = int(digit_h * 0.9)
+        if circled:
+            top = baseline - digit_h
+            cv2.ellipse(canvas, (x + number_w // 2, top + digit_h // 2),
+                        (int(number_w * rng.uniform(0.7, 0.85)) + 6, int(digit_h * rng.uniform(0.8, 0.95))),
+                        float(rng.uniform(-10, 10)), 0, float(rng.uniform(330, 375)), 40, int(rng.integers(2, 4)),
+                        cv2.LINE_AA)
     return _scanned(canvas, rng, margin=max(0, left - rule))
 
 
@@ -122,6 +130,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the images here instead of a temporary folder")
     parser.add_argument("--captioned", action="store_true",
                         help="boxes of a form: each with a caption printed small in its top-left corner")
+    parser.add_argument("--circled", action="store_true", help="a circle drawn round each number")
     parser.add_argument("--combs", choices=["ruled", "ticks"],
                         help="comb fields of a form instead: one digit a cell, ruled all round or ticks")
     args = parser.parse_args()
@@ -138,7 +147,8 @@ def main() -> None:
             if args.combs:
                 cell = make_comb(rng, glyph, number, ticks=args.combs == "ticks")
             else:
-                cell = make_cell(rng, glyph, number, CAPTIONS[index % len(CAPTIONS)] if args.captioned else "")
+                cell = make_cell(rng, glyph, number, CAPTIONS[index % len(CAPTIONS)] if args.captioned else "",
+                                 args.circled)
             cv2.imwrite(str(images[-1]), cell, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
             truth[images[-1].name] = number
         work = Path(tmp) / "work"

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .cleanup import components
+from .normalize import stroke_width
 
 
 @dataclass
@@ -318,9 +319,12 @@ def _shaped_like_a_frame(blob: Blob, edges: tuple[bool, bool, bool, bool]) -> bo
 
 def _holds_writing(blob: Blob, blobs: list[Blob]) -> bool:
     """Whether another blob, at least ENCLOSED_HEIGHT of this one's height, lies in its box."""
-    return any(other is not blob and other.h >= ENCLOSED_HEIGHT * blob.h
-               and blob.x <= other.x and other.x + other.w <= blob.x + blob.w
-               and blob.y <= other.y and other.y + other.h <= blob.y + blob.h for other in blobs)
+    return any(other is not blob and other.h >= ENCLOSED_HEIGHT * blob.h and _in_box(other, blob) for other in blobs)
+
+
+def _in_box(inner: Blob, outer: Blob) -> bool:
+    return (outer.x <= inner.x and inner.x + inner.w <= outer.x + outer.w
+            and outer.y <= inner.y and inner.y + inner.h <= outer.y + outer.h)
 
 
 def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> list[Blob]:
@@ -350,6 +354,49 @@ def drop_rule_slivers(blobs: list[Blob], region: tuple[int, int, int, int]) -> l
             continue
         kept.append(blob)
     return kept
+
+
+#: A blob filling under DRAWN_ROUND_INK of its box, whose box holds writing at least RING_HOLDS
+#: of its height with ink of the blob on three or four sides of that writing's centre (a cell's
+#: edge may cut the circle), is a ring drawn round it (a circle round a score, a box drawn by
+#: hand), not a digit: read as one, a circled '56' was '506', a circled '19' '0'. Its inside is
+#: kept: the digit it touches. Field images of one to three validation digits, circled: 4 -> 84
+#: of 100 (a lone digit touching its circle is one blob with it, and still read as '0' or '8');
+#: free pages with a third of their numbers circled: 162 -> 252 of 260.
+DRAWN_ROUND_INK = 0.25
+RING_HOLDS = 0.25
+#: The ring is the ink within this many of its stroke widths of its convex hull's outline.
+RING_DEPTH = 2.0
+
+
+def without_rings(blobs: list[Blob]) -> list[Blob]:
+    """Rings drawn round writing replaced by what they hold of a digit they touch."""
+    rings = [b for b in blobs if b.area < DRAWN_ROUND_INK * b.w * b.h and _drawn_round(b, blobs)]
+    if not rings:
+        return blobs
+    return [piece for b in blobs for piece in (_inside_the_ring(b) if any(b is r for r in rings) else [b])]
+
+
+def _drawn_round(blob: Blob, blobs: list[Blob]) -> bool:
+    mask = blob.mask > 0
+    for other in blobs:
+        if other is blob or other.h < RING_HOLDS * blob.h or not _in_box(other, blob):
+            continue
+        cx, cy = int(other.cx) - blob.x, int(other.cy) - blob.y
+        sides = (mask[cy, :cx], mask[cy, cx + 1 :], mask[:cy, cx], mask[cy + 1 :, cx])
+        if sum(bool(side.any()) for side in sides) >= 3:
+            return True
+    return False
+
+
+def _inside_the_ring(ring: Blob) -> list[Blob]:
+    """What of a ring's blob lies inside the ring: the writing it touches."""
+    mask = (ring.mask > 0).astype(np.uint8)
+    hull = np.zeros_like(mask)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(mask)), 1)
+    depth = 2 * int(np.ceil(RING_DEPTH * stroke_width(ring.mask))) + 1
+    inner = cv2.erode(hull, np.ones((depth, depth), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return [Blob(ring.x + b.x, ring.y + b.y, b.w, b.h, b.mask) for b in blobs_in(mask * inner * 255)]
 
 
 def _beside_writing(blob: Blob, blobs: list[Blob]) -> bool:
@@ -1165,7 +1212,7 @@ def numbers_in_field(ink: np.ndarray, region: tuple[int, int, int, int], field_i
                      cut_out: bool = False, cell_width: float = 0.0) -> list[NumberCandidate]:
     """All ink of a field is one number; `cut_out` when the image is a field cut from a page,
     `cell_width` when the field is a comb of one-digit cells that wide."""
-    blobs = drop_rule_slivers(blobs_in(ink, region, spill=0 if cut_out else region[3] // 2), region)
+    blobs = without_rings(drop_rule_slivers(blobs_in(ink, region, spill=0 if cut_out else region[3] // 2), region))
     height = typical_height(blobs, region)
     blobs = digit_pieces(blobs, height)
     if cell_width:
@@ -1213,7 +1260,7 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
     """
     blobs = [b for b in blobs_in(ink) if b.h >= min_height]
     lines = _page_lines(blobs, ink.shape)
-    blobs = [b for b in blobs if not any(b is line for line in lines)]
+    blobs = without_rings([b for b in blobs if not any(b is line for line in lines)])
     if not blobs:
         return []
     height = typical_height(blobs)

@@ -32,7 +32,7 @@ def test_the_digit_string_bench_reads_both_styles(mnist_path, tmp_path):
     assert [row[-2].endswith("%") for row in rows] == [True, True], done.stdout  # gray, black/white
 
 
-@pytest.mark.parametrize("options", [[], ["--captioned"]])
+@pytest.mark.parametrize("options", [[], ["--captioned"], ["--circled"], ["--combs", "ticks"]])
 def test_the_cell_bench_scores_filled_and_empty_cells(options, mnist_path, tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "cells.py"), "--cells", "12", "--jobs", "1", *options],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300,

@@ -569,6 +569,28 @@ def test_an_empty_comb_cut_out_slightly_turned_holds_no_number(angle, shade, rul
     assert segment_page("comb.png", 1, _a_comb_cut_out("", angle, shade, rule)).numbers == []
 
 
+@pytest.mark.parametrize("second_digit_at", [170, 190])  # clear of the circle; touching it
+def test_a_circle_drawn_round_a_number_is_no_digit(second_digit_at):
+    """A teacher's circle round a score was read with it ('56' as '506'); touching a digit, it
+    is one blob with it, and only what of that blob lies inside the circle is kept."""
+    def circled(image):
+        write(image, "5", 115, 135, scale=2.2, thickness=5)
+        write(image, "4", second_digit_at, 135, scale=2.2, thickness=5)
+        cv2.ellipse(image, (165, 108), (70, 55), 0, 0, 360, 40, 3, cv2.LINE_AA)
+    (number,) = cell_numbers(circled, (220, 320))
+    assert [blob.x for blob in number.blobs] == [118, second_digit_at + 1]
+    assert all(30 <= blob.h <= 45 for blob in number.blobs)  # no ring: 115 pixels high
+
+
+def test_a_number_circled_on_a_page_is_read_without_its_circle():
+    def page(image):
+        write(image, "12", 100, 150)
+        write(image, "37", 400, 150)
+        cv2.ellipse(image, (432, 132), (60, 40), 0, 0, 360, 40, 3, cv2.LINE_AA)
+    numbers = numbers_in_free_text(clean_page(page_with(page), deskew=False).ink)
+    assert [[blob.h < 60 for blob in number.blobs] for number in numbers] == [[True, True], [True, True]]
+
+
 def test_a_seven_written_in_a_cell_s_corner_is_read():
     def draw(image):
         write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
