@@ -291,7 +291,11 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         clean = clean_page(gray)
         layout = analyze(clean.ink, whole_image_field=False, rule_ink=clean.sure)
     numbers: list[NumberCandidate] = []
-    comb = _comb_filling(clean) if whole else None
+    comb = None
+    if whole and layout.fields[0].kind == "comb":  # a comb of ticks standing on its base line
+        comb = layout, layout.fields[0]
+    elif whole:
+        comb = _comb_filling(clean)
     if comb is not None:
         comb_layout, fld = comb
         numbers += numbers_in_field(comb_layout.ink, _inside(fld), "image", cell_width=fld.w / fld.cells)

@@ -591,6 +591,44 @@ def test_a_number_circled_on_a_page_is_read_without_its_circle():
     assert [[blob.h < 60 for blob in number.blobs] for number in numbers] == [[True, True], [True, True]]
 
 
+def _ticks_on_a_line(digits: str, cells: int = 6):
+    """A comb of 60 px cells marked by ticks 26 px high standing on its base line, cut out of a
+    form, the digits written a cell each."""
+    def draw(image):
+        for k in range(cells + 1):
+            cv2.line(image, (10 + 60 * k, 64), (10 + 60 * k, 90), 60, 2)
+        cv2.line(image, (10, 90), (10 + 60 * cells, 90), 60, 2)
+        for k, digit in enumerate(digits):
+            write(image, digit, 22 + 60 * k, 82, scale=1.6, thickness=4)
+    return draw
+
+
+def test_an_empty_comb_of_ticks_cut_out_holds_no_number():
+    """Its ticks were read as '1's: '1111111' at status ok."""
+    from digitize.reader import segment_page
+
+    assert segment_page("comb.png", 1, page_with(_ticks_on_a_line(""), (100, 380))).numbers == []
+
+
+def test_a_comb_of_ticks_is_read_a_digit_a_cell():
+    from digitize.reader import segment_page
+
+    (number,) = segment_page("comb.png", 1, page_with(_ticks_on_a_line("305"), (100, 380))).numbers
+    assert 55 <= number.cell_width <= 65 and [(blob.x - 10) // 60 for blob in number.blobs] == [0, 1, 2]
+
+
+def test_ones_written_evenly_on_a_line_are_no_comb():
+    """Written '1's stand closer together than they are tall; ticks stand further apart."""
+    from digitize.reader import segment_page
+
+    def ones(image):
+        for k in range(4):
+            cv2.line(image, (40 + 50 * k, 30), (40 + 50 * k, 90), 0, 5)
+        cv2.line(image, (20, 92), (220, 92), 0, 3)  # underlined
+    (number,) = segment_page("ones.png", 1, page_with(ones, (120, 260))).numbers
+    assert len(number.blobs) == 4 and number.cell_width == 0
+
+
 def test_a_seven_written_in_a_cell_s_corner_is_read():
     def draw(image):
         write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
