@@ -291,27 +291,8 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
         clean = clean_page(gray)
         layout = analyze(clean.ink, whole_image_field=False, rule_ink=clean.sure)
     numbers: list[NumberCandidate] = []
-    comb = None
-    if whole and layout.fields[0].kind == "comb":  # a comb of ticks standing on its base line
-        comb = layout, layout.fields[0]
-    elif whole:
-        comb = _comb_filling(clean)
-    if comb is not None:
-        comb_layout, fld = comb
-        numbers += numbers_in_field(comb_layout.ink, _inside(fld), "image", cell_width=fld.w / fld.cells)
-    elif whole:
-        numbers += numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)
-        if numbers and _a_caption(numbers[0], h, w):
-            # A box's printed caption: read what is left, the number written under it if any.
-            rest = layout.ink.copy()
-            _erase(rest, numbers[0].blobs)
-            numbers = [n for n in numbers_in_field(rest, (0, 0, w, h), "image", cut_out=True) if not _a_caption(n, h, w)]
-        if not numbers:
-            numbers = _numbers_within_a_border(gray, zoom)
-        if not numbers and _two_toned(gray):
-            # A white '1' cut out tightly is mostly stroke: taken for paper, its dark corners
-            # were the ink, and nothing was read. Inverted, it is a bold dark '1' all ink.
-            numbers = _numbers_within_a_border(cv2.bitwise_not(gray), zoom)
+    if whole:
+        numbers = _numbers_in_a_field_image(gray, clean, layout, zoom)
     else:
         free = layout.ink.copy()
         counters = {"box": 0, "comb": 0}
@@ -369,6 +350,30 @@ def segment_page(file: str, page: int, gray: np.ndarray, mode: Mode = "auto",
 SHADED_HEIGHT = 0.5
 
 
+def _numbers_in_a_field_image(gray: np.ndarray, clean: CleanPage, layout: Layout, zoom: int) -> list[NumberCandidate]:
+    """A field image's number: of a comb, a digit a cell; else its writing less a box's printed
+    caption, read again inside a border of paper (and inverted) if that finds nothing."""
+    h, w = layout.ink.shape
+    # A comb of ticks standing on its base line, or one ruled all round.
+    comb = (layout, layout.fields[0]) if layout.fields[0].kind == "comb" else _comb_filling(clean)
+    if comb is not None:
+        comb_layout, fld = comb
+        return numbers_in_field(comb_layout.ink, _inside(fld), "image", cell_width=fld.w / fld.cells)
+    numbers = numbers_in_field(layout.ink, (0, 0, w, h), "image", cut_out=True)
+    if numbers and _a_caption(numbers[0], h, w):
+        # A box's printed caption: read what is left, the number written under it if any.
+        rest = layout.ink.copy()
+        _erase(rest, numbers[0].blobs)
+        numbers = [n for n in numbers_in_field(rest, (0, 0, w, h), "image", cut_out=True) if not _a_caption(n, h, w)]
+    if not numbers:
+        numbers = _numbers_within_a_border(gray, zoom)
+    if not numbers and _two_toned(gray):
+        # A white '1' cut out tightly is mostly stroke: taken for paper, its dark corners
+        # were the ink, and nothing was read. Inverted, it is a bold dark '1' all ink.
+        numbers = _numbers_within_a_border(cv2.bitwise_not(gray), zoom)
+    return numbers
+
+
 def _stretched_to_fill(gray: np.ndarray) -> bool:
     """A small square image whose ink, told from the paper around its edges, spans it both ways
     (see STRETCHED_SIDE)."""
@@ -395,8 +400,9 @@ CAPTION_LEFT = 0.15
 
 
 def _a_caption(number: NumberCandidate, height: int, width: int) -> bool:
-    return (min(b.x for b in number.blobs) <= CAPTION_LEFT * width and max(b.h for b in number.blobs) < CAPTION_HEIGHT * height
-            and max(b.y + b.h for b in number.blobs) <= CAPTION_BAND * height)
+    blobs = number.blobs
+    return (min(b.x for b in blobs) <= CAPTION_LEFT * width and max(b.h for b in blobs) < CAPTION_HEIGHT * height
+            and max(b.y + b.h for b in blobs) <= CAPTION_BAND * height)
 
 
 def _erase(ink: np.ndarray, blobs: list[Blob]) -> None:
