@@ -290,10 +290,28 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     # region that is no margin as a whole. An opening cuts such thin links off the solid part.
     size = max(3, min(h, w) // MARGIN_LINK) | 1
     margin = cv2.max(margin, _solid_dark_along_a_side(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))))
+    if cv2.countNonZero(margin) and not _stepped(gray, margin):
+        return np.zeros_like(gray)  # the dark end of a shadow, fading into the paper
     if cv2.countNonZero(margin):
         grow = max(3, min(h, w) // 30)
         margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
     return margin
+
+
+#: A scan margin ends in a step: the paper just beside it is at least MARGIN_STEP times as
+#: light. A shadow fades into the paper: its dark end, taken for a margin, was erased with the
+#: digits in it (field images of 1-5 validation digits, light falling to a third across: 2 ->
+#: 98 of 100; to a quarter, as well).
+MARGIN_STEP = 1.6
+
+
+def _stepped(gray: np.ndarray, margin: np.ndarray) -> bool:
+    """Whether the paper just beside the dark region is clearly lighter than the region."""
+    reach = max(3, min(gray.shape) // 40)
+    beside = cv2.subtract(cv2.dilate(margin, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)), margin)
+    if not cv2.countNonZero(beside):
+        return True
+    return cv2.mean(gray, mask=beside)[0] >= MARGIN_STEP * cv2.mean(gray, mask=margin)[0]
 
 
 def _solid_dark_along_a_side(dark: np.ndarray) -> np.ndarray:

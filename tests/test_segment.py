@@ -629,6 +629,18 @@ def test_ones_written_evenly_on_a_line_are_no_comb():
     assert len(number.blobs) == 4 and number.cell_width == 0
 
 
+def test_a_number_in_a_shadow_is_read_whole():
+    """Light falling to a third across the image: its dark side is no scanner's margin (no step
+    between it and the paper), and the '4' in it was erased with it."""
+    from digitize.reader import segment_page
+
+    image = np.full((120, 420), 235, np.uint8)
+    write(image, "4096", 30, 90, scale=2.0, thickness=5)
+    shaded = (image * np.linspace(0.3, 1.0, 420)[None, :]).astype(np.uint8)
+    (number,) = segment_page("shadow.png", 1, shaded).numbers
+    assert len(number.blobs) == 4 and number.blobs[0].x <= 40
+
+
 def test_a_seven_written_in_a_cell_s_corner_is_read():
     def draw(image):
         write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
