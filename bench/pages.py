@@ -12,6 +12,7 @@ numbers (a read whose box overlaps the truth and whose digits all match), spurio
     python bench/pages.py --scan wedges --skew 7     # its black background where a turned page ends
     python bench/pages.py --scan punched             # ... and through a page's punched holes
     python bench/pages.py --scan desk                # photographed on a dark desk, in perspective
+    python bench/pages.py --scan shadow              # photographed with the light falling across
     python bench/pages.py --scaling 10 100 1000      # time and peak memory as the batch grows
 
 For --scaling, at most 100 distinct pages are generated and linked again under new names.
@@ -66,6 +67,7 @@ SCANS = {
     "wedges": "on a black background the page's size, showing in wedges where the turned page does not reach",
     "punched": "on a black background larger than the page, which shows through three punched holes",
     "desk": "photographed lying on a dark desk, in perspective",
+    "shadow": "photographed in a shadow: the light falling to a third across the page",
 }
 #: The black border's width at 300 dpi.
 BORDER = 60
@@ -96,7 +98,10 @@ def make_pages(folder: Path, count: int, seed: int, mnist, kind: str = "free", s
             page = punched(page)
         if scan in ("border", "punched"):  # the scan area is larger than the page, and the page is turned in it
             page = with_black_border(page)
-        page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)), background=255 if scan == "white" else 0)
+        page = photograph(page, rng, angle=float(rng.uniform(-skew, skew)),
+                          background=0 if scan in ("border", "punched", "wedges", "desk") else 255)
+        if scan == "shadow":
+            page.image = (page.image * np.linspace(1 / 3, 1.0, page.image.shape[1])[None, :]).astype(np.uint8)
         if scan == "desk":
             page = on_a_desk(page, rng)
         name = folder / f"page{index:04d}.jpg"

@@ -301,7 +301,8 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
 #: A scan margin ends in a step: the paper just beside it is at least MARGIN_STEP times as
 #: light. A shadow fades into the paper: its dark end, taken for a margin, was erased with the
 #: digits in it (field images of 1-5 validation digits, light falling to a third across: 2 ->
-#: 98 of 100; to a quarter, as well).
+#: 98 of 100; to a quarter, as well; `bench/pages.py --scan shadow`, MNIST test pages free /
+#: form / table: 47.6 / 36.4 / 54.6% -> 96.3 / 97.3 / 97.8%).
 MARGIN_STEP = 1.6
 
 

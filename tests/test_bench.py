@@ -43,6 +43,15 @@ def test_the_cell_bench_scores_filled_and_empty_cells(options, mnist_path, tmp_p
     assert empty.startswith("empty cells") and empty.count("%") == 2, done.stdout
 
 
+def test_the_page_bench_scores_a_page_photographed_in_a_shadow(mnist_path, tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "pages.py"), "--pages", "1", "--scan", "shadow",
+                           "--jobs", "1"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "in a shadow" in done.stdout and "digitize: exact numbers" in done.stdout, done.stdout
+
+
 def test_the_real_scan_bench_scores_a_set_and_says_where_its_errors_lie(tmp_path):
     # A set laid out as ../shared/realdata's are: images/ and truth.csv. Two printed numbers;
     # the truth of the second is given wrong on purpose, one digit longer than what is written.
