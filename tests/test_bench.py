@@ -12,43 +12,38 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_single_digit_bench_reads_every_form(mnist_path, tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "digits.py"), "--count", "3", "--jobs", "1"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+def run_bench(script: str, *options: str, mnist_path: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """A bench script run as a user runs it, on the shared MNIST; it must succeed."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--jobs", "1", *options],
+                          capture_output=True, text=True, cwd=cwd, timeout=300,
                           env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_the_single_digit_bench_reads_every_form(mnist_path, tmp_path):
+    done = run_bench("digits.py", "--count", "3", mnist_path=mnist_path, cwd=tmp_path)
     rows = [line.split() for line in done.stdout.splitlines() if line.rstrip().endswith(tuple("0123456789"))]
     accuracies = [row[-2] for row in rows if row[-2].endswith("%")]
     assert len(accuracies) == 10, done.stdout  # one row per stored form
 
 
 def test_the_digit_string_bench_reads_both_styles(mnist_path, tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "strings.py"), "--count", "3", "--heights", "20",
-                           "--jobs", "1"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_bench("strings.py", "--count", "3", "--heights", "20", mnist_path=mnist_path, cwd=tmp_path)
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith("20 px")]
     assert [row[-2].endswith("%") for row in rows] == [True, True], done.stdout  # gray, black/white
 
 
 @pytest.mark.parametrize("options", [[], ["--captioned"], ["--circled"], ["--combs", "ticks"]])
 def test_the_cell_bench_scores_filled_and_empty_cells(options, mnist_path, tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "cells.py"), "--cells", "12", "--jobs", "1", *options],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_bench("cells.py", "--cells", "12", *options, mnist_path=mnist_path, cwd=tmp_path)
     filled, empty = done.stdout.splitlines()[:2]
     assert filled.startswith("filled cells") and filled.endswith("%"), done.stdout
     assert empty.startswith("empty cells") and empty.count("%") == 2, done.stdout
 
 
 def test_the_page_bench_scores_a_page_photographed_in_a_shadow(mnist_path, tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "pages.py"), "--pages", "1", "--scan", "shadow",
-                           "--jobs", "1"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                          env={**os.environ, "DIGITIZE_MNIST": str(mnist_path.resolve())})
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_bench("pages.py", "--pages", "1", "--scan", "shadow", mnist_path=mnist_path, cwd=tmp_path)
     assert "in a shadow" in done.stdout and "digitize: exact numbers" in done.stdout, done.stdout
 
 
