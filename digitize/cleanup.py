@@ -20,6 +20,13 @@ BACKGROUND_QUANTILE = 0.995
 FAINT_MARGIN = 8
 #: Light writing on a dark ground: pixels darker than this are ground (see `_dark_ground`) ...
 DARK_GROUND = 100
+#: ... and under GROUND_OF_BRIGHTEST of the image's brightest (its BRIGHTEST quantile), never
+#: under GROUND_LEAST (a black image is all ground): a dim photo's gray paper under dark writing
+#: is no dark ground. It was inverted and its paper read as ink (field images of 1-5 validation
+#: digits at 0.4 of their light: 1 -> 98 of 100) ...
+GROUND_OF_BRIGHTEST = 0.5
+BRIGHTEST = 0.99
+GROUND_LEAST = 8
 #: ... and at least this share of each side of the image is ground.
 DARK_SIDE_SHARE = 0.2
 #: A dark region is a scan margin only if it covers this share of a side of the image.
@@ -389,7 +396,8 @@ def _dark_ground(gray: np.ndarray) -> bool:
     leaves most of another one paper. An image mostly light is paper when it is a page (a
     scan's black wedges where the page lay turned darken every side) or a cell cut out with
     its box's rules, dark all round in a thin frame."""
-    dark = [side < DARK_GROUND for side in _sides(gray)]
+    ground = min(DARK_GROUND, max(GROUND_LEAST, GROUND_OF_BRIGHTEST * _quantile(gray, BRIGHTEST)))
+    dark = [side < ground for side in _sides(gray)]
     shares = [float(side.mean()) for side in dark]
     if np.concatenate(dark).mean() < 0.5:
         return False
@@ -400,13 +408,13 @@ def _dark_ground(gray: np.ndarray) -> bool:
     if light:
         # One side may be all stroke (the bar of a white '7' cut tightly) if a quarter of the
         # way in the image is ground again; a scan margin's other side is paper all the way.
-        return len(light) == 1 and _quantile(gray, 0.5) < DARK_GROUND and float(
-            (_sides(gray, depth=0.25)[light[0]] < DARK_GROUND).mean()) >= 0.5
-    if _quantile(gray, 0.5) < DARK_GROUND or max(shares) < 0.97 or min(shares) >= 0.5:
+        return len(light) == 1 and _quantile(gray, 0.5) < ground and float(
+            (_sides(gray, depth=0.25)[light[0]] < ground).mean()) >= 0.5
+    if _quantile(gray, 0.5) < ground or max(shares) < 0.97 or min(shares) >= 0.5:
         return True
     # A side all dark is a scan margin's when a quarter of the way in the image is still all
     # margin or already all paper; beside a bold white digit, that line crosses its strokes.
-    inside = [float((line < DARK_GROUND).mean()) for line in _sides(gray, depth=0.25)]
+    inside = [float((line < ground).mean()) for line in _sides(gray, depth=0.25)]
     return all(0.2 <= inside[i] <= 0.9 for i, share in enumerate(shares) if share >= 0.97)
 
 

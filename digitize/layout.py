@@ -746,5 +746,8 @@ def _rule_thickness(rules: np.ndarray) -> int:
     if not rules.any():
         return 1
     x, y, w, h = _around(rules, 1)  # a ring of paper keeps distances as on the whole page
-    distance = cv2.distanceTransform((rules[y : y + h, x : x + w] > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    window = (rules[y : y + h, x : x + w] > 0).astype(np.uint8)
+    if window.all():
+        return 1  # rules fill the image (an image all ink): no paper to measure from
+    distance = cv2.distanceTransform(window, cv2.DIST_L2, 3)
     return max(1, int(round(2 * float(np.percentile(distance[distance > 0], 90)))))

@@ -641,6 +641,24 @@ def test_a_number_in_a_shadow_is_read_whole():
     assert len(number.blobs) == 4 and number.blobs[0].x <= 40
 
 
+def test_a_dim_photo_of_a_number_is_dark_writing_on_gray_paper():
+    """Paper at 94 of 255 is darker than a dark ground's level (100): the image was inverted
+    and its paper read as ink. Against its own brightest, it is paper."""
+    from digitize.reader import segment_page
+
+    image = np.full((160, 460), 235, np.uint8)
+    write(image, "4096", 40, 115, scale=2.0, thickness=5)
+    dim = (image * 0.4).astype(np.uint8)
+    (number,) = segment_page("dim.jpg", 1, dim).numbers
+    assert len(number.blobs) == 4 and max(blob.h for blob in number.blobs) < 60
+
+
+def test_an_image_all_ink_has_no_rules_to_measure_and_no_crash():
+    """Rules filling the image left no paper to measure their thickness from: an internal error."""
+    layout = analyze(np.full((60, 200), 255, np.uint8), whole_image_field=True)
+    assert layout.ink.shape == (60, 200)
+
+
 def test_a_seven_written_in_a_cell_s_corner_is_read():
     def draw(image):
         write(image, "7", 190, 24, scale=1.0, thickness=3)  # its bar by the top, by the side
