@@ -419,6 +419,8 @@ def _without_blots(ink: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> n
     box by the margin fills in as solid (a comb's first '8' was lost)."""
     h, w = ink.shape
     across, down = int(BLOT_MARGIN * w), int(BLOT_MARGIN * h)
+    if min(across, down) < BLOT_SIDE:
+        return ink  # no margin strip wide enough to hold a hole (a tiny image read as a page)
     cleaned = ink
     # Each strip with the side it shares with the rest of the page.
     for strip, inner in ((np.s_[:, :across], "right"), (np.s_[:, w - across :], "left"),

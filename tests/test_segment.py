@@ -653,6 +653,14 @@ def test_a_dim_photo_of_a_number_is_dark_writing_on_gray_paper():
     assert len(number.blobs) == 4 and max(blob.h for blob in number.blobs) < 60
 
 
+@pytest.mark.parametrize("size", [(3, 3), (1, 5), (40, 2)])
+def test_a_tiny_image_read_as_a_page_gives_no_number_and_no_error(size):
+    """Its margin strips, an eighth of it, were empty arrays: an internal error with --layout page."""
+    from digitize.reader import segment_page
+
+    assert segment_page("tiny.png", 1, np.full(size, 255, np.uint8), mode="page").numbers == []
+
+
 def test_an_image_all_ink_has_no_rules_to_measure_and_no_crash():
     """Rules filling the image left no paper to measure their thickness from: an internal error."""
     layout = analyze(np.full((60, 200), 255, np.uint8), whole_image_field=True)
