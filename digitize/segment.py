@@ -388,6 +388,26 @@ def without_rings(blobs: list[Blob]) -> list[Blob]:
     return [piece for i, b in enumerate(blobs) for piece in (_inside_the_ring(b) if i in rings else [b])]
 
 
+#: On a page, PRINTED_RINGS or more thin closed rings (filling under PRINTED_RING_INK of their
+#: box) of one size (within PRINTED_RING_SIZE, and a pixel) are an answer sheet's printed
+#: bubbles, not zeros: a 10x6 grid of empty bubbles was read as ten '000000' at ok. Handwritten
+#: zeros are seldom so thin, never so alike: 30 pages of validation digits (free, tables,
+#: forms) hold at most two such rings in their free writing.
+PRINTED_RINGS = 6
+PRINTED_RING_INK = 0.35
+PRINTED_RING_SIZE = 0.04
+
+
+def without_printed_rings(blobs: list[Blob]) -> list[Blob]:
+    rings = [b for b in blobs if b.area < PRINTED_RING_INK * b.w * b.h and has_loop(b)]
+    if len(rings) < PRINTED_RINGS:
+        return blobs
+    sizes = np.array([(b.w, b.h) for b in rings], float)
+    alike = [(np.abs(sizes - size) <= PRINTED_RING_SIZE * size + 1).all(axis=1) for size in sizes]
+    printed = {id(rings[i]) for i, same in enumerate(alike) if same.sum() >= PRINTED_RINGS}
+    return [b for b in blobs if id(b) not in printed]
+
+
 def _surrounds(ring: Blob, other: Blob) -> bool:
     """Whether the ring's ink lies on three or four sides of the other blob's centre."""
     mask = ring.mask > 0
@@ -1267,7 +1287,7 @@ def numbers_in_free_text(ink: np.ndarray, min_height: float = 0.0, prefix: str =
     """
     blobs = [b for b in blobs_in(ink) if b.h >= min_height]
     lines = _page_lines(blobs, ink.shape)
-    blobs = without_rings([b for b in blobs if not any(b is line for line in lines)])
+    blobs = without_printed_rings(without_rings([b for b in blobs if not any(b is line for line in lines)]))
     if not blobs:
         return []
     height = typical_height(blobs)

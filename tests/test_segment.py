@@ -582,6 +582,17 @@ def test_a_circle_drawn_round_a_number_is_no_digit(second_digit_at):
     assert all(30 <= blob.h <= 45 for blob in number.blobs)  # no ring: 115 pixels high
 
 
+def test_an_answer_sheet_s_printed_bubbles_are_no_zeros():
+    """A grid of empty bubbles was read as rows of '000000'; the handwritten number stays."""
+    def sheet(image):
+        write(image, "305", 60, 90)
+        for row in range(4):
+            for col in range(6):
+                cv2.circle(image, (60 + 50 * col, 180 + 50 * row), 16, 80, 2, cv2.LINE_AA)
+    numbers = numbers_in_free_text(clean_page(page_with(sheet, (420, 400)), deskew=False).ink)
+    assert [len(number.blobs) for number in numbers] == [3]
+
+
 def test_a_number_circled_on_a_page_is_read_without_its_circle():
     def page(image):
         write(image, "12", 100, 150)
