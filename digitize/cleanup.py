@@ -297,12 +297,12 @@ def dark_margins(gray: np.ndarray) -> np.ndarray:
     # region that is no margin as a whole. An opening cuts such thin links off the solid part.
     size = max(3, min(h, w) // MARGIN_LINK) | 1
     margin = cv2.max(margin, _solid_dark_along_a_side(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))))
-    if cv2.countNonZero(margin) and not _stepped(gray, margin):
+    if not cv2.countNonZero(margin):
+        return margin
+    if not _stepped(gray, margin):
         return np.zeros_like(gray)  # the dark end of a shadow, fading into the paper
-    if cv2.countNonZero(margin):
-        grow = max(3, min(h, w) // 30)
-        margin = cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
-    return margin
+    grow = max(3, min(h, w) // 30)
+    return cv2.dilate(margin, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
 
 
 #: A scan margin ends in a step: the paper just beside it is at least MARGIN_STEP times as

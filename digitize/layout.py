@@ -670,15 +670,13 @@ def _without_tall_ones(vertical: np.ndarray, ink: np.ndarray, horizontal: np.nda
     return kept
 
 
-#: A vertical run whose ends lie within this many pixels of a horizontal rule ...
-RULE_JOINT = 3
-
-
 def _from_rule_to_rule(horizontal: np.ndarray, x: int, y: int, w: int, h: int) -> bool:
-    """... above it and another below it joins them: no '1' is written from rule to rule."""
-    columns = slice(max(0, x - RULE_JOINT), x + w + RULE_JOINT)
-    above = horizontal[max(0, y - RULE_JOINT) : y + RULE_JOINT + 1, columns]
-    below = horizontal[max(0, y + h - 1 - RULE_JOINT) : y + h + RULE_JOINT, columns]
+    """Whether a vertical run meets a horizontal rule at both ends (within MEETING_REACH): it
+    joins a rule above to one below, and no '1' is written from rule to rule."""
+    reach = MEETING_REACH
+    columns = slice(max(0, x - reach), x + w + reach)
+    above = horizontal[max(0, y - reach) : y + reach + 1, columns]
+    below = horizontal[max(0, y + h - 1 - reach) : y + h + reach, columns]
     return bool(above.any() and below.any())
 
 
@@ -734,11 +732,11 @@ BASE_LINE_INKED = 0.8
 
 
 def _a_base_line(ink: np.ndarray, left: float, right: float, slope: float, base: float) -> bool:
-    """Whether ink runs along the line of the ticks' feet (within RULE_JOINT pixels of it)."""
+    """Whether ink runs along the line of the ticks' feet (within MEETING_REACH pixels of it)."""
     xs = np.arange(int(left), int(right) + 1)
     feet = np.round(slope * xs + base).astype(int)
     inked = np.zeros(len(xs), bool)
-    for shift in range(-RULE_JOINT, RULE_JOINT + 1):
+    for shift in range(-MEETING_REACH, MEETING_REACH + 1):
         rows = np.clip(feet + shift, 0, ink.shape[0] - 1)
         inked |= ink[rows, xs] > 0
     return bool(inked.mean() >= BASE_LINE_INKED)

@@ -131,9 +131,8 @@ def _to_gray(image) -> np.ndarray:
 
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
-        on_white = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-        image = on_white
-        low, high = on_white.convert("L").getextrema()
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+        low, high = image.convert("L").getextrema()
         if high - low < BLANK_SPAN:
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):

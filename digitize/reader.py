@@ -41,8 +41,9 @@ FIELD_MAX_HEIGHT = 600
 #: 17-56%; register cells at four times theirs 4-30%, none both. Not handwriting: a table's
 #: grid, or the crosses a field's clean-up leaves of it (ink under GRID_FILL of its box),
 #: lines (thinner than LINE_THICKNESS of their length, or not `segment.upright`: wider than
-#: tall with the digits on them), what reaches the image's edge (a notebook's lines, a scanner's black border) and
-#: specks under DIGIT_LEAST pixels high (a sheet of noise is no page of writing).
+#: tall with the digits on them), what reaches the image's edge (a notebook's lines, a
+#: scanner's black border) and specks under DIGIT_LEAST pixels high (a sheet of noise is no
+#: page of writing).
 PAGE_CHECK_SHORT = (500, 1200)
 PAGE_BLOBS = 20
 PAGE_WRITING = 0.05
@@ -880,8 +881,8 @@ def _clearly_surer(sure: float, others: Iterable[tuple[T, float]], ways: list[Se
     """Of other readings (each with its mean confidence) of the page read these other `ways`,
     the surest, if it reads at least TURNED_SURE and TURN_GAIN surer than `sure` (for a
     squeezed digit SQUEEZED_SURE and SQUEEZED_GAIN); None if none does."""
-    squeezed = any(way.squeeze != 1.0 for way in ways)
-    best, best_sure = None, max(SQUEEZED_SURE, sure + SQUEEZED_GAIN) if squeezed else max(TURNED_SURE, sure + TURN_GAIN)
+    floor, gain = (SQUEEZED_SURE, SQUEEZED_GAIN) if any(way.squeeze != 1.0 for way in ways) else (TURNED_SURE, TURN_GAIN)
+    best, best_sure = None, max(floor, sure + gain)
     for other, other_sure in others:
         if other_sure >= best_sure:
             best, best_sure = other, other_sure

@@ -399,6 +399,7 @@ PRINTED_RING_SIZE = 0.04
 
 
 def without_printed_rings(blobs: list[Blob]) -> list[Blob]:
+    """The blobs less an answer sheet's printed bubbles (see PRINTED_RINGS)."""
     rings = [b for b in blobs if b.area < PRINTED_RING_INK * b.w * b.h and has_loop(b)]
     if len(rings) < PRINTED_RINGS:
         return blobs
