@@ -628,6 +628,42 @@ def test_a_comb_of_ticks_is_read_a_digit_a_cell():
     assert 55 <= number.cell_width <= 65 and [(blob.x - 10) // 60 for blob in number.blobs] == [0, 1, 2]
 
 
+@pytest.mark.parametrize("digits, angle", [("4096", 1.5), ("40963", -1.5)])
+def test_a_turned_comb_whose_digits_touch_its_ticks_is_read_a_digit_a_cell(digits, angle):
+    """Each digit written against its cell's left tick and standing on the base line, the comb
+    turned a little: the touched ticks were not found alone, the sloping base line was no rule,
+    and the digits joined to it were dropped with it (no number at all)."""
+    from digitize.reader import segment_page
+
+    def comb(image):
+        for k in range(8):
+            cv2.line(image, (10 + 60 * k, 64), (10 + 60 * k, 90), 60, 2)
+        cv2.line(image, (10, 90), (430, 90), 60, 2)
+        for k, digit in enumerate(digits):
+            write(image, digit, 11 + 60 * k, 89, scale=1.7, thickness=4)
+    image = page_with(comb, (100, 450))
+    image = cv2.warpAffine(image, cv2.getRotationMatrix2D((225, 50), angle, 1.0), (450, 100), borderValue=255)
+    (number,) = segment_page("comb.png", 1, image).numbers
+    assert 57 <= number.cell_width <= 63
+    assert [(blob.x - 10) // 60 for blob in number.blobs] == list(range(len(digits)))
+    assert all(25 <= blob.h <= 40 for blob in number.blobs)  # whole digits, no piece of the line
+
+
+def test_zeros_with_a_straight_side_standing_on_a_line_are_no_comb():
+    """A cheque's cursive zeros ('1.000'): their straight left sides are upright runs of one
+    height, evenly spaced, on the amount's line, but each runs on into its loop at the top,
+    where a tick ends in paper. Taken for ticks, a zero was lost."""
+    from digitize.reader import segment_page
+
+    def zeros(image):
+        for k in range(5):
+            cv2.line(image, (30 + 34 * k, 40), (30 + 34 * k, 22), 0, 2)
+            cv2.ellipse(image, (30 + 34 * k, 31), (11, 9), 0, -90, 90, 0, 2, cv2.LINE_AA)
+        cv2.line(image, (5, 41), (215, 41), 0, 1)
+    (number,) = segment_page("zeros.png", 1, page_with(zeros, (52, 220))).numbers
+    assert len(number.blobs) == 5 and number.cell_width == 0
+
+
 def test_ones_written_evenly_on_a_line_are_no_comb():
     """Written '1's stand closer together than they are tall; ticks stand further apart."""
     from digitize.reader import segment_page
