@@ -536,8 +536,8 @@ def test_the_number_under_a_box_s_caption_is_read_without_it(caption, number):
 
 
 def _a_comb_cut_out(digits: str, angle: float = 0.0, shade: int = 40, rule: int = 3, cells: int = 6) -> np.ndarray:
-    """A comb field of 60x80 cells cut out of a form, the digits written a cell each, scanned
-    slightly turned, blurred and noisy."""
+    """A comb field of 60x80 cells cut out of a form, the digits written a cell each ('|': a
+    straight '1' written tall, 64 px), scanned slightly turned, blurred and noisy."""
     x0, y0, cell, height = 10, 10, 60, 80
     image = np.full((height + 20, cells * cell + 20), 255, np.uint8)
     for k in range(cells + 1):
@@ -545,7 +545,10 @@ def _a_comb_cut_out(digits: str, angle: float = 0.0, shade: int = 40, rule: int 
     for y in (y0, y0 + height):
         cv2.line(image, (x0, y), (x0 + cells * cell, y), shade, rule)
     for k, digit in enumerate(digits):
-        write(image, digit, x0 + k * cell + 8, y0 + 72, scale=2.1, thickness=5)
+        if digit == "|":
+            cv2.line(image, (x0 + k * cell + 28, y0 + 8), (x0 + k * cell + 31, y0 + 72), 0, 5)
+        else:
+            write(image, digit, x0 + k * cell + 8, y0 + 72, scale=2.1, thickness=5)
     h, w = image.shape
     turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     image = cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
@@ -559,6 +562,16 @@ def test_a_comb_cut_out_of_a_form_is_read_a_digit_a_cell():
     (number,) = segment_page("comb.png", 1, _a_comb_cut_out("31415", angle=1.0)).numbers
     assert 55 <= number.cell_width <= 65
     assert [round((blob.x + blob.w / 2 - 10) // 60) for blob in number.blobs] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("digits", ["3|5", "|", "7|"])
+def test_a_tall_one_in_a_comb_cut_out_is_no_divider(digits):
+    """Read at a page's size, a '1' as tall as a page's long rules was erased as one."""
+    from digitize.reader import segment_page
+
+    (number,) = segment_page("comb.png", 1, _a_comb_cut_out(digits, angle=1.0)).numbers
+    assert [round((blob.x + blob.w / 2 - 10) // 60) for blob in number.blobs] == list(range(len(digits)))
+    assert [blob.h >= 55 for blob in number.blobs] == [digit == "|" for digit in digits]
 
 
 @pytest.mark.parametrize("angle, shade, rule", [(1.0, 40, 3), (1.0, 90, 2), (-1.2, 90, 2)])
