@@ -703,6 +703,8 @@ TICK_GAP_LEAST = 1.2
 TOP_CLEARANCE = 3
 #: Ticks hidden by the digits against them, at most this many in a row between found ones.
 MOST_HIDDEN = 2
+#: More upright runs of one height than this are no comb's ticks (a 63-cell comb).
+MOST_TICKS = 64
 #: A hidden tick: upright ink over at least this share of a tick's height, on the base line.
 HIDDEN_TICK_INKED = 0.8
 
@@ -732,8 +734,8 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
     together = np.abs(hs[thin, None] - hs[None, thin]) <= TICK_SPREAD * hs[thin, None]
     height = float(np.median(hs[thin][together[int(np.argmax(together.sum(1)))]]))
     alike = thin[np.abs(hs[thin] - height) <= TICK_SPREAD * height]
-    if len(alike) < TICKS_LEAST:
-        return None
+    if not TICKS_LEAST <= len(alike) <= MOST_TICKS:
+        return None  # too many for a comb: hatching (the base line's fit weighs every pair)
     centres, feet = x[alike] + ws[alike] / 2, y[alike] + hs[alike]
     if np.ptp(centres) < TICK_GAP_LEAST * height:
         return None  # stacked: the dashes of an upright rule

@@ -677,6 +677,18 @@ def test_zeros_with_a_straight_side_standing_on_a_line_are_no_comb():
     assert len(number.blobs) == 5 and number.cell_width == 0
 
 
+def test_a_hatching_of_strokes_on_a_line_is_no_comb():
+    """Too many to be a comb's ticks: fitting their base line weighs every pair of them, and
+    four hundred strokes took half a gigabyte."""
+    from digitize.layout import _comb_ticks
+
+    def hatching(image):
+        for k in range(80):
+            cv2.line(image, (20 + 60 * k, 50), (20 + 60 * k, 90), 0, 2)
+        cv2.line(image, (10, 90), (4810, 90), 0, 2)
+    assert _comb_ticks(clean_page(page_with(hatching, (120, 4820)), deskew=False).sure) is None
+
+
 def test_ones_written_evenly_on_a_line_are_no_comb():
     """Written '1's stand closer together than they are tall; ticks stand further apart."""
     from digitize.reader import segment_page
