@@ -1604,6 +1604,24 @@ def test_a_cell_framed_by_hairline_rules_of_middling_gray_is_dark_writing_on_pap
     assert [[b.h < 50 for b in number.blobs] for number in numbers] == [[True, True]]
 
 
+def test_a_box_cut_out_turned_with_its_caption_is_dark_writing_on_paper():
+    """Its rules run along the edges and then in, the right one out of the image, a scan margin
+    darkens the left: no frame all round. The image is paper but for a tenth of it, and its
+    middle is paper; it was taken for light writing on a dark ground and read inverted."""
+    from digitize.reader import segment_page
+
+    box = np.full((150, 280), 225, np.uint8)
+    box[:, :6] = 20
+    cv2.line(box, (8, 0), (8, 149), 40, 3)
+    cv2.line(box, (0, 0), (279, 3), 40, 3)
+    cv2.line(box, (0, 149), (279, 146), 40, 3)
+    cv2.line(box, (278, 0), (279, 45), 40, 3)
+    cv2.putText(box, "Date", (14, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 30, 2, cv2.LINE_AA)
+    write(box, "26", 60, 120, scale=2.0, thickness=4)
+    numbers = segment_page("box.png", 1, box, mode="field").numbers
+    assert [[b.h >= 40 for b in number.blobs] for number in numbers] == [[True, True]]
+
+
 def test_a_white_one_cut_out_tightly_is_no_frame(mnist_path):
     """A light '1' cut to its ink is mostly stroke, dark only along its sides, like a cell in
     its frame; but its stroke runs out of its top and foot, where a frame's rules run."""
