@@ -440,6 +440,10 @@ def _closeness(blobs: list[Blob], region: tuple[int, int, int, int]) -> np.ndarr
     return 1.0 - np.hypot(*(centres - np.array([x0 + w / 2, y0 + h / 2])).T) / (np.hypot(w / 2, h / 2) + 1.0)
 
 
+#: A blob at least this share of the digits' height may say how their line slants.
+LINE_HEIGHT = 0.6
+
+
 def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int]) -> list[Blob]:
     """The blobs on the number's line: stray marks off that line are not part of the number.
 
@@ -450,7 +454,9 @@ def main_line(blobs: list[Blob], height: float, region: tuple[int, int, int, int
         return blobs
     areas = np.array([b.area if upright(b) else 0 for b in blobs], float)
     centres = np.array([[b.cx, b.cy] for b in blobs])
-    big = areas >= 0.4 * areas.max()
+    # Only big blobs of the digits' height say how the line slants: a box's caption in its
+    # corner, smaller and higher, drew it off the digits.
+    big = (areas >= 0.4 * areas.max()) & (np.array([b.h for b in blobs]) >= LINE_HEIGHT * height)
     direction = np.array([1.0, 0.0])
     if big.sum() >= 4:
         picked = centres[big] - centres[big].mean(0)

@@ -1622,6 +1622,23 @@ def test_a_box_cut_out_turned_with_its_caption_is_dark_writing_on_paper():
     assert [[b.h >= 40 for b in number.blobs] for number in numbers] == [[True, True]]
 
 
+def test_a_caption_blurred_into_one_blob_does_not_slant_the_number_s_line():
+    """A box's printed caption in its top-left corner, its letters run together, is as big as a
+    digit but half as tall: taken with three digits to say how their line slants, it drew the
+    line up to itself and stayed on it (read as part of the number, and a digit fell off)."""
+    from digitize.segment import main_line, typical_height
+
+    ink = np.zeros((137, 165), np.uint8)
+    cv2.putText(ink, "Sco", (11, 31), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2, cv2.LINE_AA)
+    ink[:40] = cv2.dilate(ink[:40], np.ones((3, 3), np.uint8))
+    for digit, x, y in (("8", 16, 115), ("7", 60, 112), ("6", 104, 110)):
+        cv2.putText(ink, digit, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 255, 5, cv2.LINE_AA)
+    blobs = blobs_in(np.where(ink > 100, 255, 0).astype(np.uint8), (0, 0, 165, 137))
+    assert len(blobs) == 4  # the caption is one blob
+    kept = main_line(blobs, typical_height(blobs, (0, 0, 165, 137)), (0, 0, 165, 137))
+    assert sorted(b.h >= 40 for b in kept) == [True, True, True]
+
+
 def test_a_white_one_cut_out_tightly_is_no_frame(mnist_path):
     """A light '1' cut to its ink is mostly stroke, dark only along its sides, like a cell in
     its frame; but its stroke runs out of its top and foot, where a frame's rules run."""
