@@ -815,7 +815,8 @@ def _hidden_ticks(ink: np.ndarray, centres: np.ndarray, gap: float, base: _BaseL
     leave out, joined to the digits against them: between them (None if one is not there),
     between every found pair where each pair has one more (every other tick hidden), and beyond
     the ends."""
-    if all(_tick_at(ink, (a + b) / 2, gap / 2, base) is not None for a, b in zip(centres[:-1], centres[1:])):
+    halves = [_tick_at(ink, (a + b) / 2, gap / 2, base) for a, b in zip(centres[:-1], centres[1:])]
+    if all(column is not None and _no_taller(ink, column, base) for column in halves):
         gap /= 2
     hidden: list[int] = []
     for left, span in zip(centres[:-1], np.diff(centres)):
@@ -823,7 +824,7 @@ def _hidden_ticks(ink: np.ndarray, centres: np.ndarray, gap: float, base: _BaseL
         between = [_tick_at(ink, left + k * span / steps, gap, base) for k in range(1, steps)]
         if None in between:
             return None
-        hidden += [int(column) for column in between if column is not None]
+        hidden += [column for column in between if column is not None]
     return hidden + _ticks_beyond(ink, float(centres[0]), -gap, base) + _ticks_beyond(ink, float(centres[-1]), gap, base)
 
 
@@ -842,6 +843,15 @@ def _tick_at(ink: np.ndarray, guess: float, gap: float, base: _BaseLine) -> int 
     upright = window.mean(0)
     best = int(np.argmax(upright))
     return first + best if upright[best] >= HIDDEN_TICK_INKED else None
+
+
+def _no_taller(ink: np.ndarray, column: int, base: _BaseLine) -> bool:
+    """Whether the upright ink at `column` ends about a tick's height over the base line: a '1'
+    written on the line in the middle of each cell stands there too, taller."""
+    top = base.row(column) - int(round(base.height))
+    above = ink[max(0, top - int(round(0.5 * base.height))) : max(0, top - MEETING_REACH),
+                max(0, column - 1) : column + 2] > 0
+    return not above.size or float(above.any(1).mean()) < 0.5
 
 
 def _ticks_beyond(ink: np.ndarray, start: float, step: float, base: _BaseLine) -> list[int]:

@@ -662,6 +662,22 @@ def test_a_turned_comb_whose_digits_touch_its_ticks_is_read_a_digit_a_cell(digit
     assert all(25 <= blob.h <= 40 for blob in number.blobs)  # whole digits, no piece of the line
 
 
+def test_ones_standing_on_a_comb_s_base_line_in_every_cell_are_no_hidden_ticks():
+    """A '1' in the middle of each cell, standing on the line, stands where every other tick
+    would if the comb were twice as fine; but it is taller than a tick. Taken for ticks, their
+    feet were erased with the comb's rules."""
+    from digitize.reader import segment_page
+
+    def comb(image):
+        for k in range(7):
+            cv2.line(image, (10 + 60 * k, 64), (10 + 60 * k, 90), 60, 2)
+        cv2.line(image, (10, 90), (370, 90), 60, 2)
+        for k in range(6):
+            cv2.line(image, (40 + 60 * k, 40), (40 + 60 * k, 89), 0, 4)
+    (number,) = segment_page("comb.png", 1, page_with(comb, (100, 390))).numbers
+    assert number.cell_width == 60 and [blob.h >= 45 for blob in number.blobs] == [True] * 6
+
+
 def test_zeros_with_a_straight_side_standing_on_a_line_are_no_comb():
     """A cheque's cursive zeros ('1.000'): their straight left sides are upright runs of one
     height, evenly spaced, on the amount's line, but each runs on into its loop at the top,
