@@ -725,7 +725,10 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
     """A comb's ticks standing on its base line in a field image, its base line (both masks), and
     the comb they divide."""
     h, w = ink.shape
-    runs = _runs(ink, (1, max(6, int(TICK_SHORTEST * h))), 0)
+    shortest = max(6, int(TICK_SHORTEST * h))
+    # Within a border of paper: an opening takes the outside for ink, and a base line along the
+    # image's foot gave upright runs shorter than `shortest`, joining the ticks into one blob.
+    runs = _runs(np.pad(ink, shortest), (1, shortest), 0)[shortest:-shortest, shortest:-shortest]
     count, labels, stats = components(runs)
     x, y, ws, hs = (stats[1:, i].astype(float) for i in range(4))
     thin = np.flatnonzero((ws <= 0.5 * hs) & _free_tops(ink, stats[1:]))
@@ -753,6 +756,9 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
     if hidden is None:
         return None
     mask = components_mask(labels, np.isin(np.arange(count), order + 1))
+    for k in order:  # with its blurred tip, which the run stops short of: left, it was a speck
+        tip = np.s_[max(0, int(y[k]) - TOP_CLEARANCE) : int(y[k]), int(x[k]) : int(x[k] + ws[k])]
+        mask[tip] = ink[tip]
     tick_width = max(1, int(round(float(np.median(ws[order])))))
     for column in hidden:
         foot = base.row(column)

@@ -662,6 +662,21 @@ def test_a_turned_comb_whose_digits_touch_its_ticks_is_read_a_digit_a_cell(digit
     assert all(25 <= blob.h <= 40 for blob in number.blobs)  # whole digits, no piece of the line
 
 
+def test_an_empty_comb_of_ticks_cut_out_at_its_base_line_holds_no_number():
+    """Its base line along the image's foot: an opening takes the outside for ink, the line gave
+    upright runs that joined the ticks into one blob, no comb was found, and its ticks were read
+    as seven digits."""
+    from digitize.reader import segment_page
+
+    image = np.full((46, 420), 200, np.uint8)
+    for k in range(8):
+        cv2.line(image, (12 + 57 * k, 43), (12 + 57 * k, 27), 40, 5)
+    cv2.line(image, (12, 43), (411, 43), 40, 5)
+    image = cv2.GaussianBlur(image, (0, 0), 1.2)
+    image = np.clip(image + np.random.default_rng(0).normal(0, 5, image.shape), 0, 255).astype(np.uint8)
+    assert segment_page("comb.png", 1, image).numbers == []
+
+
 def test_ones_standing_on_a_comb_s_base_line_in_every_cell_are_no_hidden_ticks():
     """A '1' in the middle of each cell, standing on the line, stands where every other tick
     would if the comb were twice as fine; but it is taller than a tick. Taken for ticks, their
