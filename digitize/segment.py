@@ -1191,6 +1191,8 @@ def _one_per_cell(blobs: list[Blob], left: int, cell_width: float) -> list[Blob]
     mark, and the comb's number one digit short."""
     cells: dict[int, list[Blob]] = {}
     for blob in blobs:
+        if _speck(blob):
+            continue  # what the comb's rules left, gathered with the cell's digit, widened its crop
         cells.setdefault(int((blob.cx - left) // cell_width), []).append(blob)
     return [functools.reduce(join, pieces) for pieces in cells.values()]
 

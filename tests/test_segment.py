@@ -662,6 +662,20 @@ def test_a_turned_comb_whose_digits_touch_its_ticks_is_read_a_digit_a_cell(digit
     assert all(25 <= blob.h <= 40 for blob in number.blobs)  # whole digits, no piece of the line
 
 
+def test_a_blurred_empty_comb_of_ticks_holds_no_number():
+    """Erasing a blurred comb's rules leaves specks at the ticks' tips and feet; a cell's pieces
+    are one digit, and a cell's specks were gathered into one as wide as the cell, and read."""
+    from digitize.reader import segment_page
+
+    image = np.full((91, 440), 190, np.uint8)
+    for k in range(8):
+        cv2.line(image, (12 + 58 * k, 78 + k), (12 + 58 * k, 52 + k), 40, 5, cv2.LINE_AA)
+    cv2.line(image, (12, 78), (418, 85), 40, 5, cv2.LINE_AA)
+    image = cv2.GaussianBlur(image, (0, 0), 2.0)
+    image = np.clip(image + np.random.default_rng(0).normal(0, 5, image.shape), 0, 255).astype(np.uint8)
+    assert segment_page("comb.png", 1, image).numbers == []
+
+
 def test_an_empty_comb_of_ticks_cut_out_at_its_base_line_holds_no_number():
     """Its base line along the image's foot: an opening takes the outside for ink, the line gave
     upright runs that joined the ticks into one blob, no comb was found, and its ticks were read
