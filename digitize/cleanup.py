@@ -402,17 +402,17 @@ def _dark_ground(gray: np.ndarray) -> bool:
     if np.concatenate(dark).mean() < 0.5:
         return False
     darker = gray < MOSTLY_LIGHT_DARK * _quantile(gray, PAPER_QUANTILE)
-    share = float(darker.mean())
-    if share <= MOSTLY_LIGHT and (min(gray.shape) >= PAGE_SHORT_SIDE or _in_a_ruled_frame(darker)
-                                  or (share <= ALL_BUT_LIGHT and _quantile(gray, 0.5) >= ground)):
+    dark_share, middle = float(darker.mean()), _quantile(gray, 0.5)
+    if dark_share <= MOSTLY_LIGHT and (min(gray.shape) >= PAGE_SHORT_SIDE or _in_a_ruled_frame(darker)
+                                       or (dark_share <= ALL_BUT_LIGHT and middle >= ground)):
         return False
     light = [i for i, share in enumerate(shares) if share < DARK_SIDE_SHARE]
     if light:
         # One side may be all stroke (the bar of a white '7' cut tightly) if a quarter of the
         # way in the image is ground again; a scan margin's other side is paper all the way.
-        return len(light) == 1 and _quantile(gray, 0.5) < ground and float(
+        return len(light) == 1 and middle < ground and float(
             (_sides(gray, depth=0.25)[light[0]] < ground).mean()) >= 0.5
-    if _quantile(gray, 0.5) < ground or max(shares) < 0.97 or min(shares) >= 0.5:
+    if middle < ground or max(shares) < 0.97 or min(shares) >= 0.5:
         return True
     # A side all dark is a scan margin's when a quarter of the way in the image is still all
     # margin or already all paper; beside a bold white digit, that line crosses its strokes.

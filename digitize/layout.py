@@ -750,7 +750,7 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
     order = on_line[np.argsort(x[on_line])]
     centres = x[order] + ws[order] / 2
     gap = _tick_spacing(np.diff(centres), TICK_GAP_LEAST * height)
-    if gap is None or not _a_base_line(ink, centres[0], centres[-1], base.slope, base.offset):
+    if gap is None or not _a_base_line(ink, centres[0], centres[-1], base):
         return None  # not evenly spaced, or upright strokes with no line under them ('1111')
     hidden = _hidden_ticks(ink, centres, gap, base)
     if hidden is None:
@@ -768,10 +768,11 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
     left, right = int(min([centres[0], *hidden])), int(max([centres[-1], *hidden]))
     # The base line is a rule however it slopes (a field is not deskewed): a digit standing on
     # it was taken for part of a rule with it.
-    line = np.zeros_like(ink)
-    for column in range(max(0, left - tick_width), min(w, right + tick_width + 1)):
-        rows = slice(max(0, base.row(column) - tick_width - 2), max(0, base.row(column) + 2))
-        line[rows, column] = ink[rows, column]
+    feet = np.round(base.slope * np.arange(w) + base.offset)[None, :]
+    rows = np.arange(h)[:, None]
+    band = (rows >= feet - tick_width - 2) & (rows < feet + 2)
+    band[:, : max(0, left - tick_width)] = band[:, right + tick_width + 1 :] = False
+    line = np.where(band, ink, 0).astype(ink.dtype)
     foot = int(np.max(y[order] + hs[order]))
     return mask, line, Field("comb", left, 0, right - left, foot, len(order) - 1 + len(hidden))
 
@@ -866,7 +867,7 @@ def _ticks_beyond(ink: np.ndarray, start: float, step: float, base: _BaseLine) -
     found: list[int] = []
     here = start
     while (column := _tick_at(ink, here + step, abs(step), base)) is not None and _a_base_line(
-            ink, min(here, column), max(here, column), base.slope, base.offset):
+            ink, min(here, column), max(here, column), base):
         found.append(column)
         here = float(column)
     return found
@@ -876,10 +877,10 @@ def _ticks_beyond(ink: np.ndarray, start: float, step: float, base: _BaseLine) -
 BASE_LINE_INKED = 0.8
 
 
-def _a_base_line(ink: np.ndarray, left: float, right: float, slope: float, base: float) -> bool:
+def _a_base_line(ink: np.ndarray, left: float, right: float, base: _BaseLine) -> bool:
     """Whether ink runs along the line of the ticks' feet (within MEETING_REACH pixels of it)."""
     xs = np.arange(int(left), int(right) + 1)
-    feet = np.round(slope * xs + base).astype(int)
+    feet = np.round(base.slope * xs + base.offset).astype(int)
     inked = np.zeros(len(xs), bool)
     for shift in range(-MEETING_REACH, MEETING_REACH + 1):
         rows = np.clip(feet + shift, 0, ink.shape[0] - 1)
