@@ -649,9 +649,7 @@ def test_a_turned_comb_whose_digits_touch_its_ticks_is_read_a_digit_a_cell(digit
     from digitize.reader import segment_page
 
     def comb(image):
-        for k in range(8):
-            cv2.line(image, (10 + 60 * k, 64), (10 + 60 * k, 90), 60, 2)
-        cv2.line(image, (10, 90), (430, 90), 60, 2)
+        _ticks_on_a_line("", cells=7)(image)
         for k, digit in enumerate(digits):
             write(image, digit, 11 + 60 * k, 89, scale=1.7, thickness=4)
     image = page_with(comb, (100, 450))
@@ -698,9 +696,7 @@ def test_ones_standing_on_a_comb_s_base_line_in_every_cell_are_no_hidden_ticks()
     from digitize.reader import segment_page
 
     def comb(image):
-        for k in range(7):
-            cv2.line(image, (10 + 60 * k, 64), (10 + 60 * k, 90), 60, 2)
-        cv2.line(image, (10, 90), (370, 90), 60, 2)
+        _ticks_on_a_line("", cells=6)(image)
         for k in range(6):
             cv2.line(image, (40 + 60 * k, 40), (40 + 60 * k, 89), 0, 4)
     (number,) = segment_page("comb.png", 1, page_with(comb, (100, 390))).numbers
