@@ -477,22 +477,56 @@ FLAG_TOP = 0.2
 #: as this many digit heights: a quick flag often reaches well past the digit.
 FLAG_REACH = 0.2
 FLAG_LENGTH = 1.3
+#: A bar left apart from its digit by a faint join comes within this many digit heights of its ink.
+CAP_GAP = 0.2
+#: Such a bar is at least this many times as wide as high, and lies over the digit with at
+#: least this share of its columns (a dash before the number only touches its first columns).
+CAP_FLAT = 1.2
+CAP_SHARED = 0.4
+#: ... and is written with the digit's pen: its strokes at least this share of the digit's wide
+#: (a box's printed caption over the digit is finer).
+CAP_STROKE = 0.65
 
 
 def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
-    """Join a '5' and the flag it was written with as a second stroke, before the flag is taken
-    for a dash: a short single stroke at the top of a digit, starting over its right half and
-    reaching out past it. In the register cells about a quarter of the 5s are written so."""
+    """Join a digit and the bar at its top before the bar is taken for a dash: a '5''s flag
+    written as a second stroke, a short single stroke starting over its right half and
+    reaching out past it (in the register cells about a quarter of the 5s are written so), and
+    a '7''s or '5''s bar that a faint join left apart, lying on the top of a digit without a
+    loop, its ink all but touching the digit's, written with its pen (read without it, a '7' is
+    a '1', a '5' a '3' or '6'; a speck over an '0' and a caption's letters stay apart)."""
     bodies = [b for b in blobs if b.h >= 0.6 * height]
     flags_of: dict[int, list[Blob]] = {}  # id of a digit → its flags
     for mark in filter(lambda m: _flag_shaped(m, height), blobs):
-        owners = [b for b in bodies if b.x + 0.3 * b.w <= mark.x <= b.x + b.w + FLAG_REACH * height
-                  and mark.x + mark.w >= b.x + b.w + 0.1 * height
-                  and b.y - 0.3 * height <= mark.y and mark.cy <= b.y + FLAG_TOP * b.h]
+        tops = [b for b in bodies if mark.cy <= b.y + FLAG_TOP * b.h]
+        owners = [b for b in tops if b.x + 0.3 * b.w <= mark.x <= b.x + b.w + FLAG_REACH * height
+                  and mark.x + mark.w >= b.x + b.w + 0.1 * height and b.y - 0.3 * height <= mark.y]
         if owners:
             owner = min(owners, key=lambda b: mark.x - (b.x + b.w))
             flags_of.setdefault(id(owner), []).append(mark)
+            continue
+        if mark.w < CAP_FLAT * mark.h:  # an open '4''s arm stands upright
+            continue
+        caps = [b for b in tops if _lying_on(mark, b, CAP_GAP * height) and not has_loop(b)
+                and stroke_width(mark.mask) >= CAP_STROKE * stroke_width(b.mask)]
+        if len(caps) == 1:
+            flags_of.setdefault(id(caps[0]), []).append(mark)
     return _with_parts(blobs, flags_of)
+
+
+def _lying_on(mark: Blob, body: Blob, gap: float) -> bool:
+    """Whether the mark lies over the body (CAP_SHARED) and its ink comes within `gap` pixels of the body's."""
+    shared = min(mark.x + mark.w, body.x + body.w) - max(mark.x, body.x)
+    if shared < CAP_SHARED * mark.w or mark.y + mark.h + gap < body.y:
+        return False
+    reach = max(1, round(gap))
+    x0, y0 = min(mark.x, body.x) - reach, min(mark.y, body.y) - reach
+    frame = np.zeros((max(mark.y + mark.h, body.y + body.h) - y0 + reach,
+                      max(mark.x + mark.w, body.x + body.w) - x0 + reach), np.uint8)
+    frame[mark.y - y0 : mark.y - y0 + mark.h, mark.x - x0 : mark.x - x0 + mark.w] = mark.mask
+    grown = cv2.dilate(frame, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    near = grown[body.y - y0 : body.y - y0 + body.h, body.x - x0 : body.x - x0 + body.w]
+    return bool(np.any((near > 0) & (body.mask > 0)))
 
 
 def _side_gap(a: Blob, b: Blob) -> int:

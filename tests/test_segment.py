@@ -1045,6 +1045,25 @@ def test_a_five_s_flag_written_apart_at_its_top_right_is_joined_but_a_dash_at_mi
     assert (five.x + five.w >= flag_x + length - 3) == joined and five.y < 60
 
 
+@pytest.mark.parametrize("pen, gap, loop, joined", [
+    (5, 4, False, True),  # a '7' whose bar a faint join left apart from its stem
+    (5, 30, False, False),  # a dash well above the digit
+    (2, 4, False, False),  # a printed caption's letter over a '1'
+    (5, 4, True, False),  # a speck over an '0'
+])
+def test_a_bar_left_apart_on_a_digit_s_top_is_joined_to_it_but_not_a_caption_a_dash_or_a_speck_over_a_loop(pen, gap, loop, joined):
+    def draw(image):
+        write(image, "34", 40, 160, scale=2.5, thickness=5)
+        if loop:
+            cv2.ellipse(image, (168, 135), (18, 25), 0, 0, 360, 0, 5)
+        else:
+            cv2.line(image, (182, 102), (160, 160), 0, 5)  # a '7''s stem ...
+        cv2.line(image, (142, 104 - gap), (178 - gap, 98 - gap), 0, pen)  # ... and its bar, apart
+    [number] = numbers_in_free_text(clean_page(page_with(draw, (260, 400)), deskew=False).ink)
+    last = number.blobs[-1]
+    assert len(number.blobs) == 3 and (last.x <= 145) == joined
+
+
 @pytest.mark.parametrize("stem_x, joined", [(132, True), (150, False)])
 def test_the_arm_of_an_open_four_written_apart_just_before_its_stem_is_part_of_it(stem_x, joined):
     def draw(image):
