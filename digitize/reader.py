@@ -425,14 +425,17 @@ COMB_SPAN = 0.85
 
 
 def _comb_filling(clean: CleanPage) -> tuple[Layout, Field] | None:
-    """The page layout of a field image that is a comb, and the comb (see COMB_SPAN)."""
+    """The page layout of a field image that is a comb, and the comb (see COMB_SPAN). Its rules
+    are looked for in the sure ink first, as on a page, then in all of it: a hairline or worn
+    rule binarizes into dashes, which split the comb into a box and a shorter comb, or into none."""
     h, w = clean.ink.shape
     if w < COMB_ASPECT * h:
         return None
-    as_a_page = analyze(clean.ink, whole_image_field=False, rule_ink=clean.sure)
-    fields = as_a_page.fields
-    if len(fields) == 1 and fields[0].kind == "comb" and fields[0].w >= COMB_SPAN * w:
-        return Layout(_with_strokes_taken_for_rules(clean.ink, as_a_page.ink, fields[0]), fields), fields[0]
+    for rule_ink in (clean.sure, clean.ink):
+        as_a_page = analyze(clean.ink, whole_image_field=False, rule_ink=rule_ink)
+        fields = as_a_page.fields
+        if len(fields) == 1 and fields[0].kind == "comb" and fields[0].w >= COMB_SPAN * w:
+            return Layout(_with_strokes_taken_for_rules(clean.ink, as_a_page.ink, fields[0]), fields), fields[0]
     return None
 
 

@@ -535,20 +535,24 @@ def test_the_number_under_a_box_s_caption_is_read_without_it(caption, number):
     assert len(found.blobs) == len(number) and min(blob.h for blob in found.blobs) >= 20  # print: 11 px
 
 
-def _a_comb_cut_out(digits: str, angle: float = 0.0, shade: int = 40, rule: int = 3, cells: int = 6) -> np.ndarray:
-    """A comb field of 60x80 cells cut out of a form, the digits written a cell each ('|': a
-    straight '1' written tall, 64 px), scanned slightly turned, blurred and noisy."""
-    x0, y0, cell, height = 10, 10, 60, 80
+def _a_comb_cut_out(digits: str, angle: float = 0.0, shade: int = 40, rule: int = 3, cells: int = 6,
+                    height: int = 80, worn: int | None = None) -> np.ndarray:
+    """A comb field of cells 60 px wide and `height` high cut out of a form, the digits written
+    a cell each ('|': a straight '1' written tall, 64 px), scanned slightly turned, blurred and
+    noisy; `worn`: the shade of a worn stretch of the first divider, 8 px long."""
+    x0, y0, cell = 10, 10, 60
     image = np.full((height + 20, cells * cell + 20), 255, np.uint8)
     for k in range(cells + 1):
         cv2.line(image, (x0 + k * cell, y0), (x0 + k * cell, y0 + height), shade, rule)
     for y in (y0, y0 + height):
         cv2.line(image, (x0, y), (x0 + cells * cell, y), shade, rule)
+    if worn is not None:
+        cv2.line(image, (x0 + cell, y0 + 26), (x0 + cell, y0 + 34), worn, rule)
     for k, digit in enumerate(digits):
         if digit == "|":
             cv2.line(image, (x0 + k * cell + 28, y0 + 8), (x0 + k * cell + 31, y0 + 72), 0, 5)
         else:
-            write(image, digit, x0 + k * cell + 8, y0 + 72, scale=2.1, thickness=5)
+            write(image, digit, x0 + k * cell + 8, y0 + height - 8, scale=2.1, thickness=5)
     h, w = image.shape
     turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     image = cv2.warpAffine(image, turn, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
@@ -562,6 +566,18 @@ def test_a_comb_cut_out_of_a_form_is_read_a_digit_a_cell():
     (number,) = segment_page("comb.png", 1, _a_comb_cut_out("31415", angle=1.0)).numbers
     assert 55 <= number.cell_width <= 65
     assert [round((blob.x + blob.w / 2 - 10) // 60) for blob in number.blobs] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("worn, angle", [(150, 0.0), (170, 1.0), (170, -1.0)])
+def test_a_comb_cut_out_whose_divider_wears_thin_is_read_a_digit_a_cell(worn, angle):
+    """Binarized, the worn stretch breaks the divider: the first two cells were one wide box
+    beside a comb, so no comb at all, and the divider's stub was read as a '1'."""
+    from digitize.reader import segment_page
+
+    image = _a_comb_cut_out("763", angle, rule=3, cells=5, height=60, worn=worn)
+    (number,) = segment_page("comb.png", 1, image).numbers
+    assert 55 <= number.cell_width <= 65
+    assert [round((blob.x + blob.w / 2 - 10) // 60) for blob in number.blobs] == [0, 1, 2]
 
 
 @pytest.mark.parametrize("digits", ["3|5", "|", "7|"])
