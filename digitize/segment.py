@@ -483,8 +483,8 @@ CAP_GAP = 0.2
 #: least this share of its columns (a dash before the number only touches its first columns).
 CAP_FLAT = 1.2
 CAP_SHARED = 0.4
-#: ... and is written with the digit's pen: its strokes at least this share of the digit's wide
-#: (a box's printed caption over the digit is finer).
+#: ... and is written with the digit's pen: its strokes at least this share as wide as the
+#: digit's (a box's printed caption over the digit is finer).
 CAP_STROKE = 0.65
 
 
@@ -507,8 +507,9 @@ def attach_flags(blobs: list[Blob], height: float) -> list[Blob]:
             continue
         if mark.w < CAP_FLAT * mark.h:  # an open '4''s arm stands upright
             continue
+        pen = stroke_width(mark.mask)
         caps = [b for b in tops if _lying_on(mark, b, CAP_GAP * height) and not has_loop(b)
-                and stroke_width(mark.mask) >= CAP_STROKE * stroke_width(b.mask)]
+                and pen >= CAP_STROKE * stroke_width(b.mask)]
         if len(caps) == 1:
             flags_of.setdefault(id(caps[0]), []).append(mark)
     return _with_parts(blobs, flags_of)
