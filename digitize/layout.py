@@ -717,8 +717,12 @@ class _BaseLine:
     offset: float
     height: float
 
+    def at(self, columns: np.ndarray | float) -> np.ndarray | float:
+        """The line's (unrounded) rows at these columns."""
+        return self.slope * columns + self.offset
+
     def row(self, column: float) -> int:
-        return int(round(self.slope * column + self.offset))
+        return int(round(self.at(column)))
 
 
 def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
@@ -744,7 +748,7 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
         return None  # stacked: the dashes of an upright rule
     reach = max(3.0, TICK_SPREAD * height)
     base = _BaseLine(*_feet_line(centres, feet, reach), height)
-    on_line = alike[np.abs(feet - (base.slope * centres + base.offset)) <= reach]
+    on_line = alike[np.abs(feet - base.at(centres)) <= reach]
     if len(on_line) < TICKS_LEAST:
         return None
     order = on_line[np.argsort(x[on_line])]
@@ -768,9 +772,9 @@ def _comb_ticks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, Field] | None:
     left, right = int(min([centres[0], *hidden])), int(max([centres[-1], *hidden]))
     # The base line is a rule however it slopes (a field is not deskewed): a digit standing on
     # it was taken for part of a rule with it.
-    feet = np.round(base.slope * np.arange(w) + base.offset)[None, :]
+    line_rows = np.round(base.at(np.arange(w)))[None, :]
     rows = np.arange(h)[:, None]
-    band = (rows >= feet - tick_width - 2) & (rows < feet + 2)
+    band = (rows >= line_rows - tick_width - 2) & (rows < line_rows + 2)
     band[:, : max(0, left - tick_width)] = band[:, right + tick_width + 1 :] = False
     line = np.where(band, ink, 0).astype(ink.dtype)
     foot = int(np.max(y[order] + hs[order]))
@@ -880,7 +884,7 @@ BASE_LINE_INKED = 0.8
 def _a_base_line(ink: np.ndarray, left: float, right: float, base: _BaseLine) -> bool:
     """Whether ink runs along the line of the ticks' feet (within MEETING_REACH pixels of it)."""
     xs = np.arange(int(left), int(right) + 1)
-    feet = np.round(base.slope * xs + base.offset).astype(int)
+    feet = np.round(base.at(xs)).astype(int)
     inked = np.zeros(len(xs), bool)
     for shift in range(-MEETING_REACH, MEETING_REACH + 1):
         rows = np.clip(feet + shift, 0, ink.shape[0] - 1)
