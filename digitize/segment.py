@@ -846,11 +846,17 @@ def _beside_loops(cost: np.ndarray, loops: np.ndarray, margin: int) -> list[int]
 def _holes(ink: np.ndarray, size: float) -> np.ndarray:
     """Stats rows [x, y, w, h, area] of the holes in the ink of at least size squared pixels, in
     the ink's columns and rows plus one (the paper around it is padded by a pixel)."""
+    return _labelled_holes(ink, size)[1][:, :5]
+
+
+def _labelled_holes(ink: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """The padded paper's labels and `_holes`' stats rows, the label of each in a last column."""
     paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
     holes = np.arange(count) != labels[0, 0]
     holes[0] = False
-    return stats[holes & (stats[:, cv2.CC_STAT_AREA] >= size * size)]
+    holes &= stats[:, cv2.CC_STAT_AREA] >= size * size
+    return labels, np.column_stack([stats, np.arange(count)])[holes]
 
 
 def has_loop(blob: Blob) -> bool:
@@ -966,6 +972,49 @@ def _longest_run(row: np.ndarray) -> tuple[int, int, int]:
     return int(lengths[longest]), int(edges[2 * longest]), int(edges[2 * longest + 1])
 
 
+#: A blob at least this many times as wide as tall may be a chain of zeros written joined
+#: ('1.000', '15.000'): its loops, each at least RING_HOLE of its height tall, stand side by
+#: side at least RING_APART pen widths apart (an '8''s stand one over the other), and what lies
+#: outside their rings (RING_WALLS pen widths round each loop: the loop's own wall, not the
+#: strokes leaving it) are joining strokes, each under RING_LEFTOVER of its height: a '6' or
+#: '9''s stem or a '1' is taller. Zeros overlapping one another make crescents and lenses, not
+#: rings, and are left to the cuts.
+RING_CHAIN_WIDTH = 1.2
+RING_HOLE = 0.4
+RING_APART = 0.5
+RING_WALLS = 1.0
+RING_LEFTOVER = 0.5
+
+
+def ring_pieces(blob: Blob) -> list[Blob]:
+    """A chain of zeros joined by their strokes, each zero its loop's ring without them ([]
+    when the blob is no such chain). Cut upright, a cursive zero keeps the stroke into the
+    next and reads as an '8', '6' or '2'."""
+    ink = blob.mask > 0
+    if blob.w < RING_CHAIN_WIDTH * blob.h:
+        return []
+    labels, found = _labelled_holes(ink, LOOP_SIZE * blob.h)
+    found = found[np.argsort(found[:, 0])]
+    pen = stroke_width(blob.mask)
+    gaps = found[1:, 0] - (found[:-1, 0] + found[:-1, 2])
+    if len(found) < 2 or (found[:, 3] < RING_HOLE * blob.h).any() or (gaps < RING_APART * pen).any():
+        return []
+    walls = 2 * int(np.ceil(RING_WALLS * pen)) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (walls, walls))
+    rings = [cv2.dilate((labels[1:-1, 1:-1] == label).astype(np.uint8), kernel).astype(bool) & ink
+             for label in found[:, -1]]
+    leftover = ink & ~np.logical_or.reduce(rings)
+    if any(piece.h >= RING_LEFTOVER * blob.h for piece in blobs_in(leftover.astype(np.uint8) * 255)):
+        return []
+    pieces = []
+    for ring in rings:
+        ys, xs = np.nonzero(ring)
+        y0, x0 = ys.min(), xs.min()
+        mask = np.where(ring, blob.mask, 0)[y0 : ys.max() + 1, x0 : xs.max() + 1].astype(blob.mask.dtype)
+        pieces.append(Blob(blob.x + int(x0), blob.y + int(y0), mask.shape[1], mask.shape[0], mask))
+    return pieces
+
+
 def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
     """Ways to read a blob: whole, without an underline joining its digits, and if it is wide
     for one digit, cut into 2..MOST_PIECES digits, with upright cuts and, for writing that
@@ -977,6 +1026,9 @@ def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) ->
     apart = without_underline(blob)
     if apart and not _lead_in_off(apart, blob):
         hypotheses.append(apart)
+    rings = ring_pieces(blob)
+    if rings:
+        hypotheses.append(rings)
     if blob.w < narrowest * max(blob.h, 0.6 * height):
         return hypotheses
     ink = blob.mask > 0

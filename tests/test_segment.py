@@ -8,7 +8,7 @@ import pytest
 from digitize.cleanup import clean_page, components, estimate_skew, paper_ratio
 from digitize.layout import analyze
 from digitize.segment import (Blob, blobs_in, drop_punctuation, is_sliver, numbers_in_field, numbers_in_free_text,
-                              reading_order, split_hypotheses, typical_height, without_underline)
+                              reading_order, ring_pieces, split_hypotheses, typical_height, without_underline)
 
 
 def page_with(draw, size=(400, 600)) -> np.ndarray:
@@ -2640,3 +2640,50 @@ def test_a_short_bold_run_meeting_upright_runs_at_both_ends_is_a_digit_s_bar_not
         runs[50 : 50 + thickness, 100:150] = 255
         tops = box_tops(runs, vertical, cv2.bitwise_or(runs, vertical), long_enough=160)
         assert tops[52, 120] == (255 if kept else 0) and tops[11, 200] == 255, thickness
+
+
+def _zeros_in_one_stroke(lead_in: bool) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A cheque's small '000' in one stroke: flat rings joined by the pen's strokes between them,
+    the first with a lead-in crossing under it (a cursive 'e'-shaped zero); and each ring's box."""
+    mask = np.zeros((40, 150), np.uint8)
+    rings = []
+    for k in range(3):
+        cx = 22 + 44 * k
+        cv2.ellipse(mask, (cx, 20), (16, 13), 0, 0, 360, 255, 4)
+        rings.append((cx - 20, 3, 40, 34))
+        if k < 2:
+            cv2.line(mask, (cx + 13, 29), (cx + 30, 24), 255, 4)  # on into the next
+    if lead_in:
+        cv2.line(mask, (0, 38), (18, 30), 255, 4)
+    return mask, rings
+
+
+@pytest.mark.parametrize("lead_in", [False, True])
+def test_zeros_written_in_one_stroke_are_offered_each_as_its_ring_without_the_strokes_between(lead_in):
+    # Cut upright, each piece keeps the stroke into the next zero and reads '8', '6' or '2'.
+    mask, rings = _zeros_in_one_stroke(lead_in)
+    (blob,) = blobs_in(mask)
+    threes = [pieces for pieces in split_hypotheses(blob, blob.h) if len(pieces) == 3]
+    assert any(all(x <= p.x and p.x + p.w <= x + w and y <= p.y and p.y + p.h <= y + h
+                   for p, (x, y, w, h) in zip(pieces, rings)) for pieces in threes)
+
+
+@pytest.mark.parametrize("digit", ["6", "8", "1"])
+def test_a_digit_joined_to_zeros_is_no_chain_of_zeros(digit):
+    # '600', '800', '100' in one stroke: a '6''s stem, an '8''s stacked loops and a '1' are
+    # digits, never strokes between zeros to drop.
+    mask, _ = _zeros_in_one_stroke(False)
+    mask[:, :40] = 0
+    wide = np.zeros((70, 150), np.uint8)
+    wide[30:] = mask
+    if digit == "6":
+        cv2.ellipse(wide, (22, 50), (16, 13), 0, 0, 360, 255, 4)  # its loop as big as the zeros' ...
+        cv2.ellipse(wide, (40, 50), (30, 32), 0, 180, 250, 255, 4)  # ... and its stem curving up
+    elif digit == "8":
+        cv2.ellipse(wide, (22, 52), (14, 12), 0, 0, 360, 255, 4)
+        cv2.ellipse(wide, (22, 26), (11, 11), 0, 0, 360, 255, 4)
+    else:
+        cv2.line(wide, (30, 2), (30, 68), 255, 4)
+    cv2.line(wide, (34, 58), (52, 54), 255, 4)  # joined to the zeros
+    (blob,) = blobs_in(wide)
+    assert ring_pieces(blob) == []
