@@ -555,8 +555,9 @@ def drop_marks(blobs: list[Blob], height: float) -> list[Blob]:
     for blob in blobs:
         if blob.h < 0.4 * height and blob.w < 0.6 * height:
             continue  # dot, comma, speck
-        if (blob.h < 0.35 * height and blob.w >= blob.h * 1.5) or (blob.h < 0.5 * height and blob.w >= 2.5 * blob.h):
-            continue  # dash, underline
+        if ((blob.h < 0.35 * height and blob.w >= blob.h * 1.5) or (blob.h < 0.5 * height and blob.w >= 2.5 * blob.h)) \
+                and not ring_pieces(blob):
+            continue  # dash, underline; small zeros in one stroke are none ('1.000')
         if blob.h > 3.0 * height or blob.w > 8 * height:
             continue  # scribble, stroke across the page
         kept.append(blob)
@@ -572,6 +573,8 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
     stroke ending above the middle is a tick, no '1' (a '1' stands on the line); a
     straight stroke at either end reaching far below the digits' feet is what is left of the
     column rule beside a register cell (a '1' stands on the line; a tall one rises above it).
+    Small zeros written in one stroke low on the line ('1.000' after a tall '1') are no
+    full stop or underline.
     """
     tall = [b for b in blobs if b.h >= 0.7 * height]
     if not tall:
@@ -587,7 +590,7 @@ def drop_punctuation(blobs: list[Blob], height: float) -> list[Blob]:
         dash = blob.w >= 1.6 * blob.h and blob.h < 0.55 * height and not has_loop(blob)
         under = blob.y > middle and blob.w >= 1.5 * blob.h  # an underline's swoosh
         high = blob.y + blob.h < middle and blob.w <= STROKE_WIDTH * blob.h  # a tick above the line
-        if not (low or dash or under or high):
+        if not (low or dash or under or high) or ((low or under) and ring_pieces(blob)):
             kept.append(blob)
     remnants = _rule_remnants(kept, height)
     return [b for b in kept if not any(b is r for r in remnants)]

@@ -238,6 +238,28 @@ def test_an_amount_scanned_at_high_resolution_is_read_as_one_field(classifier):
     assert [(read.field, read.number) for read in reads] == [("image", "3507")]
 
 
+@pytest.mark.parametrize("lead_in", [False, True])
+def test_small_zeros_in_one_stroke_after_a_tall_digit_are_read(lead_in, classifier):
+    """A cheque's '1.000': the zeros a third of the '1''s height, low on its line and joined by
+    the pen, were dropped as a dash or an underline ('1'), or cut with their strokes into '8's."""
+    from digitize.reader import classify, decide, segment_page
+
+    amount = np.full((110, 320), 255, np.uint8)
+    cv2.line(amount, (30, 95), (52, 15), 0, 5)
+    cv2.circle(amount, (62, 92), 3, 0, -1)  # the thousands' full stop
+    for k in range(3):
+        cx = 95 + 38 * k
+        cv2.ellipse(amount, (cx, 80), (14, 12), 0, 0, 360, 0, 4)
+        if k < 2:
+            cv2.line(amount, (cx + 11, 87), (cx + 26, 82), 0, 4)  # on into the next zero
+    if lead_in:
+        cv2.line(amount, (72, 96), (84, 84), 0, 4)  # up from the full stop into the first
+    cv2.line(amount, (190, 80), (230, 78), 0, 4)  # the closing dash
+    segments = segment_page("amount.png", 1, amount)
+    reads = decide(segments, classify([segments], classifier.probabilities)[0])
+    assert [read.number for read in reads] == ["1000"]
+
+
 def _stretched_to_fill(mnist_path, index: int, size: int = 16) -> np.ndarray:
     """An MNIST training digit stretched to fill a square and made black and white, dark on
     light: as Semeion's 16x16 and optdigits' 32x32 digits are stored."""
