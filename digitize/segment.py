@@ -977,14 +977,15 @@ def _longest_run(row: np.ndarray) -> tuple[int, int, int]:
 
 #: A blob at least this many times as wide as tall may be a chain of zeros written joined
 #: ('1.000', '15.000'): its loops, each at least RING_HOLE of its height tall, stand side by
-#: side at least RING_APART pen widths apart (an '8''s stand one over the other), and what lies
-#: outside their rings (RING_WALLS pen widths round each loop: the loop's own wall, not the
-#: strokes leaving it) are joining strokes, each under RING_LEFTOVER of its height: a '6' or
-#: '9''s stem or a '1' is taller. Zeros overlapping one another make crescents and lenses, not
-#: rings, and are left to the cuts.
+#: side, sharing at most RING_OVERLAP pen widths of columns (zeros that lean and touch share a
+#: slanting wall; an '8''s loops stand one over the other), and what lies outside their rings
+#: (RING_WALLS pen widths round each loop: the loop's own wall, not the strokes leaving it)
+#: are joining strokes, each under RING_LEFTOVER of its height: a '6' or '9''s stem or a '1' is
+#: taller. Zeros overlapping one another make crescents and lenses, not rings, and are left to
+#: the cuts.
 RING_CHAIN_WIDTH = 1.2
 RING_HOLE = 0.4
-RING_APART = 0.5
+RING_OVERLAP = 1.0
 RING_WALLS = 1.0
 RING_LEFTOVER = 0.5
 
@@ -1000,7 +1001,7 @@ def ring_pieces(blob: Blob) -> list[Blob]:
     found = found[np.argsort(found[:, 0])]
     pen = stroke_width(blob.mask)
     gaps = found[1:, 0] - (found[:-1, 0] + found[:-1, 2])
-    if len(found) < 2 or (found[:, 3] < RING_HOLE * blob.h).any() or (gaps < RING_APART * pen).any():
+    if len(found) < 2 or (found[:, 3] < RING_HOLE * blob.h).any() or (gaps < -RING_OVERLAP * pen).any():
         return []
     walls = 2 * int(np.ceil(RING_WALLS * pen)) + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (walls, walls))

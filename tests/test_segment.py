@@ -2687,3 +2687,12 @@ def test_a_digit_joined_to_zeros_is_no_chain_of_zeros(digit):
     cv2.line(wide, (34, 58), (52, 54), 255, 4)  # joined to the zeros
     (blob,) = blobs_in(wide)
     assert ring_pieces(blob) == []
+
+
+def test_leaning_zeros_touching_at_a_slanting_wall_are_a_chain_of_rings():
+    # Their loops share a few columns: the wall between two leaning zeros slants.
+    mask = np.zeros((50, 100), np.uint8)
+    for k in range(3):
+        cv2.ellipse(mask, (28 + 20 * k, 25), (9, 20), 35, 0, 360, 255, 3)
+    (blob,) = blobs_in(mask)
+    assert [p.x + p.w // 2 for p in ring_pieces(blob)] == pytest.approx([28, 48, 68], abs=3)
