@@ -20,7 +20,7 @@ from .cleanup import CleanPage, clean_page, components, components_mask, with_pa
 from .layout import Field, Layout, analyze
 from .model import DIGITS, REJECT
 from .normalize import shaded_ink, stroke_width, to_mnist
-from .segment import (CUT_WIDTH, Blob, NumberCandidate, blobs_in, bounding_box, holes, numbers_in_field,
+from .segment import (CUT_WIDTH, Blob, NumberCandidate, blobs_in, bounding_box, has_loop, holes, numbers_in_field,
                       numbers_in_free_text, runs_per_column, split_hypotheses, typical_height, upright,
                       without_captions)
 
@@ -95,9 +95,10 @@ END_MARK = 0.5
 END_MARK_SURE = 0.99
 #: Cutting a blob multiplies its score by this: a split must be clearly better than the whole ...
 SPLIT_PENALTY = 0.85
-#: ... and each piece past the second by this: pieces of one digit often look like sure digits
-#: (a sliver of a '3' as a '5': '39' read '539'), but three zeros written in one stroke must
-#: not lose to a two-piece cut that is far less sure.
+#: ... and each piece past the second by this, unless the pieces close loops of their own
+#: (`_cut_penalty`): pieces of one digit often look like sure digits (a sliver of a '3' as a
+#: '5': '39' read '539'), but three zeros written in one stroke must not lose to a two-piece
+#: cut that is less sure.
 EXTRA_PIECE_PENALTY = 0.8
 #: A blob is only cut when the model's belief that it is one digit is below this
 #: (or its belief that the blob is no digit at all is above DOUBT_REJECT: two digits touching
@@ -872,8 +873,14 @@ def _as_narrow_as_one(blobs: list[Blob], index: int, reject: float, page_aspect:
     return page_aspect is not None and blob.w < widest_one * page_aspect * blob.h
 
 
-def _cut_penalty(pieces: int) -> float:
-    return 1.0 if pieces == 1 else SPLIT_PENALTY * EXTRA_PIECE_PENALTY ** (pieces - 2)
+def _cut_penalty(pieces: list[Blob]) -> float:
+    """What reading a blob as these pieces costs. A piece past the second that closes a loop of
+    its own is a whole zero of a run, no sliver of a digit: three or four zeros in one stroke
+    lost to a far less sure cut into two ('11000' read '1100')."""
+    if len(pieces) == 1:
+        return 1.0
+    loops = sum(has_loop(piece) for piece in pieces) if len(pieces) > 2 else 0
+    return SPLIT_PENALTY * EXTRA_PIECE_PENALTY ** (len(pieces) - max(2, loops))
 
 
 #: A page of at least TURN_NUMBERS numbers read with a mean number confidence under TURN_BELOW
@@ -959,8 +966,8 @@ def decide(segments: Segments, probabilities: np.ndarray) -> list[NumberRead]:
             # the model doubts that it is one digit.
             if len(hypotheses) > 1 and doubt:
                 # Geometric mean of the pieces' certainty; each extra cut must earn its keep.
-                scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * _cut_penalty(len(ids))
-                          for ids in hypotheses]
+                scores = [float(np.exp(np.log(np.maximum(quality[ids], 1e-9)).mean())) * _cut_penalty(pieces)
+                          for ids, pieces in zip(hypotheses, blob_hypotheses)]
                 scores[0] *= max(0.0, 1.0 - WHOLE_REJECT_WEIGHT * float(reject[hypotheses[0][0]]))
                 choice = int(np.argmax(scores))
             pieces = blob_hypotheses[choice]

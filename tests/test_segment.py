@@ -1285,17 +1285,25 @@ def test_a_pair_read_as_a_fairly_sure_digit_is_cut_when_the_model_also_says_not_
     assert read_touching_zeros(0.85, reject=reject, zero_certainty=0.9)[0] == [expected]
 
 
-@pytest.mark.parametrize("two_piece, expected", [(0.6, "000"), (0.85, "00")])
-def test_three_zeros_in_one_stroke_beat_only_a_far_less_sure_cut_into_two(two_piece, expected):
+@pytest.mark.parametrize("last, two_piece, expected", [
+    ("zero", 0.6, "000"), ("zero", 0.85, "000"), ("stroke", 0.6, "000"), ("stroke", 0.85, "00")])
+def test_three_zeros_in_one_stroke_beat_a_less_sure_cut_into_two_and_a_third_piece_without_a_loop_must_be_far_surer(
+        last, two_piece, expected):
     """Whole: "not a digit". Every two-piece cut: '0' at 1.0 and `two_piece` (0.6: 0.77 x 0.85 =
-    0.66 with the split penalty; 0.85: 0.78); every three-piece cut: three '0's at 0.999 (0.68
-    with the penalties). Pieces of one digit often read as sure digits: a sliver of a '3' as a
-    '5' ('39' read '539')."""
+    0.66 with the split penalty; 0.85: 0.78); every three-piece cut: three '0's at 0.999 (0.85
+    with the split penalty when each piece closes a loop; 0.68 when the last is a stroke).
+    Pieces of one digit often read as sure digits: a sliver of a '3' as a '5' ('39' read '539');
+    a loop of its own is no sliver."""
     from digitize.reader import classify, decide, segment_page
 
     def draw(image):
-        for centre in (50, 100, 150):
+        for centre in (50, 100):
             cv2.ellipse(image, (centre, 60), (26, 36), 0, 0, 360, 0, 5)
+        if last == "zero":
+            cv2.ellipse(image, (150, 60), (26, 36), 0, 0, 360, 0, 5)
+        else:
+            cv2.line(image, (150, 24), (126, 70), 0, 5)
+            cv2.line(image, (150, 24), (150, 96), 0, 5)
     segments = segment_page("f", 1, page_with(draw, (120, 200)))
 
     def predict(crops):
