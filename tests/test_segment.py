@@ -2533,17 +2533,23 @@ def test_a_two_ending_in_a_bowl_reads_as_a_three():
     assert _read_as(shapes["two"], two_or_three) == 2
 
 
-def _flagged_one_and_seven() -> dict[str, np.ndarray]:
-    """A European '1' (a flag falling left from the top of an upright stem) and a '7' (a
-    level bar, then a stem slanting down to the left)."""
-    return {"one": _drawn([(9, 13), (17, 4), (17, 24)]), "seven": _drawn([(8, 4), (20, 4), (11, 24)])}
+def _flagged_one_and_sevens() -> dict[str, np.ndarray]:
+    """A European '1' (a flag falling left from the top of an upright stem), a '7' (a level bar,
+    then a stem slanting down to the left) and a crossed '7' written leaning, its bar rising to
+    the right as a flag falls to the left, a bar across its stem."""
+    return {"one": _drawn([(9, 13), (17, 4), (17, 24)]), "seven": _drawn([(8, 4), (20, 4), (11, 24)]),
+            "crossed seven": _drawn([(5, 12), (21, 4), (12, 24)], [(8, 15), (22, 14)])}
 
 
-def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one():
-    shapes = _flagged_one_and_seven()
+def test_a_seven_whose_top_falls_to_the_left_reads_as_a_flagged_one_unless_crossed():
+    shapes = _flagged_one_and_sevens()
     seven_or_one = {7: 0.88, 1: 0.1, 2: 0.02}
     assert _read_as(shapes["one"], seven_or_one) == 1
     assert _read_as(shapes["seven"], seven_or_one) == 7
+    from digitize.reader import _falls_left_from_the_top
+
+    assert _falls_left_from_the_top(shapes["crossed seven"])  # as a flag does: its bar tells them apart
+    assert _read_as(shapes["crossed seven"], seven_or_one) == 7
 
 
 def _lead_in_one_and_fours() -> dict[str, np.ndarray]:
