@@ -687,10 +687,10 @@ def _look_again(pages: list[Segments], probabilities: list[np.ndarray],
 
 def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """The model's answers, with each '8' shaped like a '9', each '2' shaped like a '3', each '7'
-    shaped like a flagged '1', each '4' without a bar or shaped like a crossed '7' and each '9'
-    standing on a base like a '2' doubted. A doubted '8' whose runner-up is '9' is read '9': its
-    probability goes to the '9' (the model can be so sure of the '8' that the '9' stays below
-    even the doubted '8'); otherwise the runner-up decides."""
+    shaped like a flagged '1' (and not crossed), each '4' without a bar or shaped like a crossed
+    '7' and each '9' standing on a base like a '2' doubted. A doubted '8' whose runner-up is '9'
+    is read '9': its probability goes to the '9' (the model can be so sure of the '8' that the
+    '9' stays below even the doubted '8'); otherwise the runner-up decides."""
     read = probabilities.argmax(1)
     runner_up = np.argsort(probabilities, 1)[:, -2]
     eights = np.flatnonzero((read == 8) & (probabilities[:, 9] >= LOOP_NINE_LEAST))
@@ -699,9 +699,12 @@ def _shape_checked(crops: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     fours = np.flatnonzero((read == 4) & (probabilities[:, 1] >= LEAD_IN_ONE_LEAST))
     crossed = np.flatnonzero((read == 4) & (runner_up == 7) & (probabilities[:, 7] >= CROSSED_SEVEN_LEAST))
     nines = np.flatnonzero((read == 9) & (runner_up == 2) & (probabilities[:, 2] >= LOOPED_TWO_LEAST))
-    doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])] + [i for i in twos if _ends_in_a_bowl(crops[i])]
-               + [i for i in sevens if _falls_left_from_the_top(crops[i]) and not _has_a_bar(crops[i])] + [i for i in fours if not _has_a_bar(crops[i])]
-               + [i for i in crossed if _one_stroke_over_a_low_bar(crops[i])] + [i for i in nines if _on_a_base(crops[i])])
+    doubted = ([i for i in eights if _one_loop_on_a_stem(crops[i])]
+               + [i for i in twos if _ends_in_a_bowl(crops[i])]
+               + [i for i in sevens if _falls_left_from_the_top(crops[i]) and not _has_a_bar(crops[i])]
+               + [i for i in fours if not _has_a_bar(crops[i])]
+               + [i for i in crossed if _one_stroke_over_a_low_bar(crops[i])]
+               + [i for i in nines if _on_a_base(crops[i])])
     for i in doubted:
         kept = probabilities[i, read[i]] * SHAPE_DOUBT
         if read[i] == 8 and runner_up[i] == 9:
