@@ -1001,8 +1001,9 @@ def ring_pieces(blob: Blob) -> list[Blob]:
     found = found[np.argsort(found[:, 0])]
     pen = stroke_width(blob.mask)
     gaps = found[1:, 0] - (found[:-1, 0] + found[:-1, 2])
-    if len(found) < 2 or (found[:, 3] < RING_HOLE * blob.h).any() or (gaps < -RING_OVERLAP * pen).any():
-        return []
+    if (not 2 <= len(found) <= MOST_PIECES or (found[:, 3] < RING_HOLE * blob.h).any()
+            or (gaps < -RING_OVERLAP * pen).any()):
+        return []  # noise joined into one blob is full of holes
     walls = 2 * int(np.ceil(RING_WALLS * pen)) + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (walls, walls))
     rings = [cv2.dilate((labels[1:-1, 1:-1] == label).astype(np.uint8), kernel).astype(bool) & ink

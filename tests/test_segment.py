@@ -2710,3 +2710,14 @@ def test_leaning_zeros_touching_at_a_slanting_wall_are_a_chain_of_rings():
         cv2.ellipse(mask, (28 + 20 * k, 25), (9, 20), 35, 0, 360, 255, 3)
     (blob,) = blobs_in(mask)
     assert [p.x + p.w // 2 for p in ring_pieces(blob)] == pytest.approx([28, 48, 68], abs=3)
+
+
+@pytest.mark.parametrize("loops, chain", [(6, True), (7, False)])
+def test_a_chain_of_zeros_is_at_most_as_long_as_a_blob_is_ever_cut(loops, chain):
+    # '1000000' ends in six zeros; a blob with more loops side by side is noise or a border.
+    mask = np.zeros((30, 30 * loops + 10), np.uint8)
+    for k in range(loops):
+        cv2.ellipse(mask, (20 + 30 * k, 15), (11, 11), 0, 0, 360, 255, 3)
+        cv2.line(mask, (31 + 30 * k, 20), (39 + 30 * k, 20), 255, 3)
+    blob = max(blobs_in(mask), key=lambda b: b.w)
+    assert len(ring_pieces(blob)) == (loops if chain else 0)
