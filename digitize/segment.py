@@ -783,14 +783,22 @@ def cut(blob: Blob, columns: list[int], shifts: np.ndarray | None = None) -> lis
     along = np.arange(w)[None, :] + shifts[:, None]  # each pixel's column once sheared
     edges = [0, *columns, w + int(shifts.max())]
     for left, right in zip(edges, edges[1:]):
-        part = np.where((along >= left) & (along < right), blob.mask, 0).astype(blob.mask.dtype)
-        ys, xs = np.nonzero(part)
-        if ys.size == 0:
+        piece = _part_of(blob, (along >= left) & (along < right))
+        if piece is None:
             return []
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        pieces.append(Blob(blob.x + int(x0), blob.y + int(y0), int(x1 - x0), int(y1 - y0),
-                           part[y0:y1, x0:x1].copy()))
+        pieces.append(piece)
     return pieces
+
+
+def _part_of(blob: Blob, where: np.ndarray) -> Blob | None:
+    """The blob's ink where `where` holds (a boolean mask of its box), trimmed to that ink
+    (None where there is none)."""
+    part = np.where(where, blob.mask, 0).astype(blob.mask.dtype)
+    ys, xs = np.nonzero(part)
+    if ys.size == 0:
+        return None
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    return Blob(blob.x + int(x0), blob.y + int(y0), int(x1 - x0), int(y1 - y0), part[y0:y1, x0:x1].copy())
 
 
 #: Slants tried for writing that leans (x shift per row, either way) ...
@@ -1011,13 +1019,7 @@ def ring_pieces(blob: Blob) -> list[Blob]:
     leftover = ink & ~np.logical_or.reduce(rings)
     if any(piece.h >= RING_LEFTOVER * blob.h for piece in blobs_in(leftover.astype(np.uint8) * 255)):
         return []
-    pieces = []
-    for ring in rings:
-        ys, xs = np.nonzero(ring)
-        y0, x0 = ys.min(), xs.min()
-        mask = np.where(ring, blob.mask, 0)[y0 : ys.max() + 1, x0 : xs.max() + 1].astype(blob.mask.dtype)
-        pieces.append(Blob(blob.x + int(x0), blob.y + int(y0), mask.shape[1], mask.shape[0], mask))
-    return pieces
+    return [piece for ring in rings if (piece := _part_of(blob, ring)) is not None]
 
 
 def split_hypotheses(blob: Blob, height: float, narrowest: float = CUT_WIDTH) -> list[list[Blob]]:
